@@ -1,0 +1,51 @@
+/* The ext4 sink: create an ext4 filesystem inside an image file at a
+ * byte offset (mke2fs), then write entries into it through libext2fs.
+ * No mount, no loop device, no root: owners, modes, device nodes and
+ * xattrs come from the entries.
+ */
+#ifndef MKVMIMG_EXT4_H
+#define MKVMIMG_EXT4_H
+
+#include <stdint.h>
+
+#include "entries.h"
+
+struct ext4_opts {
+  const char *label;            /* NULL: none */
+  const char *uuid;             /* "xxxxxxxx-xxxx-...": NULL: random */
+  const char *hash_seed;        /* directory hash seed UUID: NULL: random */
+  int64_t epoch;                /* SOURCE_DATE_EPOCH for fs timestamps, -1: now */
+  uint32_t inodes;              /* 0: mke2fs's default for the size */
+};
+
+/* Make an empty ext4 filesystem of size bytes at offset in image (a
+ * regular file, extended if shorter).  -1 with the error reported.
+ */
+int ext4_mkfs (const char *image, uint64_t offset, uint64_t size,
+               const struct ext4_opts *opts);
+
+/* Open the filesystem made by ext4_mkfs for writing entries.  Later
+ * entries replace earlier ones of the same path (a file over a file,
+ * metadata of a directory over a directory).  An entry whose parent
+ * does not exist gets its parents made (0755 root:root); an entry whose
+ * path goes through a symlink is refused.  sink->finish writes
+ * everything out and closes the filesystem; on error the caller still
+ * calls ext4_sink_free.
+ */
+struct entry_sink *ext4_sink_new (const char *image, uint64_t offset);
+void ext4_sink_free (struct entry_sink *sink);
+
+/* Space the entries need in an ext4 filesystem, estimated while they
+ * stream past: data blocks (holes excluded), directory blocks, inodes
+ * and a journal.  The sink passes nothing on.
+ */
+struct ext4_estimate {
+  uint64_t data_bytes;          /* rounded up to 4k blocks */
+  uint64_t inodes;
+};
+struct entry_sink *ext4_estimate_sink_new (struct ext4_estimate *est);
+void ext4_estimate_sink_free (struct entry_sink *sink);
+/* Filesystem size in bytes that holds est with margin_bytes free. */
+uint64_t ext4_size_for (const struct ext4_estimate *est, uint64_t margin_bytes);
+
+#endif /* MKVMIMG_EXT4_H */

@@ -1,0 +1,42 @@
+/* GRUB for BIOS (i386-pc) and UEFI (x86_64-efi), installed without
+ * grub-install and without a device: images made with grub-mkimage, the
+ * BIOS boot sector written and patched here.
+ */
+#ifndef MKVMIMG_GRUB_H
+#define MKVMIMG_GRUB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "entries.h"
+
+struct grub_config {
+  const char *root_uuid;        /* ext4 UUID of the root filesystem */
+  const char *boot_prefix;      /* "/boot" (root holds /boot) */
+  const char *kernel;           /* path in the root fs: "/boot/vmlinuz-6.1.0-56-amd64" */
+  const char *initrd;           /* NULL: none */
+  const char *cmdline;          /* appended after "root=UUID=... ro" */
+  int timeout;                  /* menu timeout, seconds */
+  bool bios, efi;               /* which modules to ship in /boot/grub */
+};
+
+/* Entries for the root filesystem: /boot/grub/grub.cfg and the module
+ * directories (/boot/grub/i386-pc, /boot/grub/x86_64-efi) for the
+ * targets asked for.
+ */
+int grub_rootfs_entries (const struct grub_config *cfg, struct entry_sink *sink);
+
+/* BIOS: make core.img (embedded config: search the root UUID, load
+ * grub.cfg from it), write it at core_offset (the BIOS boot partition on
+ * GPT, sector 1 on msdos) checking it fits in core_max bytes, write
+ * boot.img to sector 0 keeping the partition table, and patch both.
+ */
+int grub_install_bios (const char *image, const struct grub_config *cfg,
+                       bool msdos, uint64_t core_offset, uint64_t core_max);
+
+/* UEFI: make the x86_64-efi image (embedded config as above) as a host
+ * file; the caller copies it to \EFI\BOOT\BOOTX64.EFI on the ESP.
+ */
+int grub_make_efi (const char *out_file, const struct grub_config *cfg);
+
+#endif /* MKVMIMG_GRUB_H */

@@ -1,0 +1,227 @@
+/* mkvmimg: the command table and the global options. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "mkvmimg.h"
+#include "cli.h"
+#include "tempfiles.h"
+
+/* `mkvmimg help`, --help and mkvmimg(1) all list commands from here. */
+const struct command commands[] = {
+  { "build", cmd_build, "build a bootable disk image from a profile" },
+  { "boot", cmd_boot, "boot an image headless and wait for console output" },
+  { "initramfs", cmd_initramfs, "list, extract, create and patch initramfs images" },
+  { "profile", cmd_profile, "check, show and print build profiles" },
+  { "help", cmd_help, "show help for mkvmimg or for one command" },
+  { NULL, NULL, NULL }
+};
+
+static int show_version;
+
+struct poptOption common_options[] = {
+  { "verbose", 'v', POPT_ARG_VAL | POPT_ARGFLAG_OR, &verbose, 1,
+    "Print debug messages (and turn on library debugging)", NULL },
+  { "quiet", 'q', POPT_ARG_VAL, &quiet, 1, "Print no progress messages", NULL },
+  { "help", 'h', POPT_ARG_NONE, NULL, 'h', "Show this help", NULL },
+  POPT_TABLEEND
+};
+
+static struct poptOption global_options[] = {
+  { "version", 'V', POPT_ARG_VAL, &show_version, 1, "Print the version and exit", NULL },
+  COMMON_OPTIONS,
+  POPT_TABLEEND
+};
+
+void
+cleanup_popt (void *ptr)
+{
+  poptContext ctx = *(poptContext *) ptr;
+  if (ctx)
+    poptFreeContext (ctx);
+}
+
+void
+usage_error (const char *name, const char *fs, ...)
+{
+  va_list args;
+  fprintf (stderr, "%s: %s: ", program_name, name);
+  va_start (args, fs);
+  vfprintf (stderr, fs, args);
+  va_end (args);
+  fprintf (stderr, "\nTry '%s %s --help'.\n", program_name, name);
+}
+
+int
+cli_parse (poptContext *ctx_rtn, const char *name, int argc, char **argv,
+           const struct poptOption *options, const char *usage,
+           int (*handle) (poptContext ctx, int val, void *opaque),
+           void *opaque)
+{
+  CLEANUP_FREE char *ctxname = xasprintf ("%s %s", program_name, name);
+  poptContext ctx;
+  int rc;
+
+  ctx = poptGetContext (ctxname, argc, (const char **) argv, options, 0);
+  *ctx_rtn = ctx;
+  poptSetOtherOptionHelp (ctx, usage);
+  while ((rc = poptGetNextOpt (ctx)) > 0) {
+    if (rc == 'h') {
+      poptPrintHelp (ctx, stdout, 0);
+      return 1;
+    }
+    if (!handle || handle (ctx, rc, opaque) == -1) {
+      if (!handle)
+        usage_error (name, "unexpected option %s", poptBadOption (ctx, 0));
+      return -1;
+    }
+  }
+  if (rc < -1) {
+    usage_error (name, "%s: %s", poptBadOption (ctx, POPT_BADOPTION_NOALIAS),
+                 poptStrerror (rc));
+    return -1;
+  }
+  return 0;
+}
+
+static void
+print_table (FILE *fp, const struct command *table)
+{
+  for (const struct command *c = table; c->name; ++c)
+    fprintf (fp, "  %-12s %s\n", c->name, c->summary);
+}
+
+int
+cli_dispatch (const char *name, const struct command *table,
+              int argc, char **argv)
+{
+  const char *sub = argc > 1 ? argv[1] : NULL;
+
+  if (!sub) {
+    usage_error (name, "a subcommand is needed");
+    return EXIT_USAGE;
+  }
+  if (STREQ (sub, "--help") || STREQ (sub, "-h") || STREQ (sub, "help")) {
+    if (STREQ (sub, "help") && argc > 2) {
+      for (const struct command *c = table; c->name; ++c)
+        if (STREQ (c->name, argv[2])) {
+          char *av[] = { (char *) c->name, (char *) "--help", NULL };
+          return c->fn (2, av);
+        }
+    }
+    printf ("Usage: %s %s SUBCOMMAND [OPTIONS] [ARGS]\n\nSubcommands:\n",
+            program_name, name);
+    print_table (stdout, table);
+    printf ("\nSee '%s %s SUBCOMMAND --help'.\n", program_name, name);
+    return EXIT_OK;
+  }
+  for (const struct command *c = table; c->name; ++c)
+    if (STREQ (c->name, sub))
+      return c->fn (argc - 1, argv + 1);
+  usage_error (name, "unknown subcommand '%s'", sub);
+  return EXIT_USAGE;
+}
+
+static void
+print_usage (FILE *fp)
+{
+  fprintf (fp,
+           "Usage: %s [-v] [-q] COMMAND [OPTIONS] [ARGS]\n"
+           "Build bootable virtual machine images and initramfs archives.\n\n"
+           "Commands:\n", program_name);
+  print_table (fp, commands);
+  fprintf (fp,
+           "\nGlobal options:\n"
+           "  -V, --version    print the version and exit\n"
+           "  -v, --verbose    print debug messages\n"
+           "  -q, --quiet      print no progress messages\n"
+           "  -h, --help       show this help\n"
+           "\nSee '%s help COMMAND' and mkvmimg(1).\n", program_name);
+}
+
+int
+cmd_help (int argc, char **argv)
+{
+  if (argc < 2) {
+    print_usage (stdout);
+    return EXIT_OK;
+  }
+  for (const struct command *c = commands; c->name; ++c)
+    if (STREQ (c->name, argv[1])) {
+      char *av[] = { (char *) c->name, (char *) "--help", NULL };
+      return c->fn (2, av);
+    }
+  usage_error ("help", "unknown command '%s'", argv[1]);
+  return EXIT_USAGE;
+}
+
+/* Tools such as mkfs.fat and depmod live in sbin, which an unprivileged
+ * user's PATH often lacks.
+ */
+static void
+extend_path (void)
+{
+  const char *path = getenv ("PATH");
+  CLEANUP_FREE char *newpath = NULL;
+
+  if (!path || !*path)
+    path = "/usr/local/bin:/usr/bin:/bin";
+  if (strstr (path, "/usr/sbin"))
+    return;
+  newpath = xasprintf ("%s:/usr/sbin:/sbin", path);
+  setenv ("PATH", newpath, 1);
+}
+
+int
+main (int argc, char **argv)
+{
+  CLEANUP_POPT poptContext ctx = NULL;
+  const char **rest;
+  int rc, n;
+
+  setvbuf (stderr, NULL, _IOLBF, 0);
+  extend_path ();
+  cleanup_install_handlers ();
+
+  /* Global options stop at the first non-option word, the command. */
+  ctx = poptGetContext (program_name, argc, (const char **) argv,
+                        global_options, POPT_CONTEXT_POSIXMEHARDER);
+  while ((rc = poptGetNextOpt (ctx)) > 0) {
+    if (rc == 'h') {
+      print_usage (stdout);
+      return EXIT_OK;
+    }
+  }
+  if (rc < -1) {
+    fprintf (stderr, "%s: %s: %s\nTry '%s --help'.\n", program_name,
+             poptBadOption (ctx, POPT_BADOPTION_NOALIAS), poptStrerror (rc),
+             program_name);
+    return EXIT_USAGE;
+  }
+  if (show_version) {
+    printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+    return EXIT_OK;
+  }
+  rest = poptGetArgs (ctx);
+  if (!rest || !rest[0]) {
+    print_usage (stderr);
+    return EXIT_USAGE;
+  }
+  for (n = 0; rest[n]; ++n)
+    ;
+  for (const struct command *c = commands; c->name; ++c)
+    if (STREQ (c->name, rest[0])) {
+      rc = c->fn (n, (char **) rest);
+      fflush (stdout);
+      if (ferror (stdout)) {
+        error ("write error on standard output");
+        rc = EXIT_FAIL;
+      }
+      cleanup_run ();
+      return rc;
+    }
+  fprintf (stderr, "%s: unknown command '%s'\nTry '%s --help'.\n",
+           program_name, rest[0], program_name);
+  return EXIT_USAGE;
+}

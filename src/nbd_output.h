@@ -1,0 +1,23 @@
+/* Writing the finished disk: through libnbd to qemu-nbd (started by
+ * socket activation for a local qcow2 or raw file) or to any NBD URI.
+ * Only the allocated, non-zero ranges of the working file are written.
+ */
+#ifndef MKVMIMG_NBD_OUTPUT_H
+#define MKVMIMG_NBD_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Is this output an NBD URI (nbd://, nbds://, nbd+unix://, ...)? */
+bool nbd_output_is_uri (const char *output);
+
+/* Copy the raw working file to output.  For a local file: output is
+ * created (format "qcow2" or "raw") under a temporary name beside it and
+ * renamed into place only when complete; an existing output is replaced
+ * only with force.  For a URI: the export must be at least as large as
+ * the working file.  -1 with the error reported; nothing is left behind.
+ */
+int nbd_output_write (const char *working, const char *output,
+                      const char *format, bool force);
+
+#endif /* MKVMIMG_NBD_OUTPUT_H */

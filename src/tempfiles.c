@@ -1,0 +1,221 @@
+/* The private working directory, atomic outputs, and the exit and signal
+ * handlers that remove them and kill children.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "mkvmimg.h"
+#include "child.h"
+#include "tempfiles.h"
+
+/* Paths to remove, kept in fixed storage so the signal handler can use
+ * them without allocating.
+ */
+#define MAX_TEMP_PATHS 32
+static char *temp_files[MAX_TEMP_PATHS];
+static char *working_dir;
+
+static mode_t
+umask_get (void)
+{
+  mode_t m = umask (0);
+  umask (m);
+  return m;
+}
+
+static void
+temp_file_register (char *path)
+{
+  for (size_t i = 0; i < MAX_TEMP_PATHS; ++i)
+    if (temp_files[i] == NULL) {
+      temp_files[i] = path;
+      return;
+    }
+  abort ();
+}
+
+static void
+temp_file_unregister (const char *path)
+{
+  for (size_t i = 0; i < MAX_TEMP_PATHS; ++i)
+    if (temp_files[i] == path)
+      temp_files[i] = NULL;
+}
+
+const char *
+tmpdir_get (void)
+{
+  const char *base;
+  CLEANUP_FREE char *templ = NULL;
+
+  if (working_dir)
+    return working_dir;
+  /* Images are large: prefer /var/tmp (disk) over /tmp (often tmpfs). */
+  base = getenv ("TMPDIR");
+  if (!base || !*base)
+    base = access ("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp";
+  templ = xasprintf ("%s/mkvmimg.XXXXXX", base);
+  if (mkdtemp (templ) == NULL) {
+    error_errno ("create a working directory in %s", base);
+    return NULL;
+  }
+  working_dir = templ;
+  templ = NULL;
+  debug ("working directory %s", working_dir);
+  return working_dir;
+}
+
+char *
+tmpdir_path (const char *name)
+{
+  const char *dir = tmpdir_get ();
+  if (!dir)
+    return NULL;
+  return xasprintf ("%s/%s", dir, name);
+}
+
+int
+atomic_output_begin (struct atomic_output *out, const char *final,
+                     bool force)
+{
+  CLEANUP_FREE char *copy1 = xstrdup (final);
+  CLEANUP_FREE char *copy2 = xstrdup (final);
+  const char *dir = dirname (copy1), *base = basename (copy2);
+  struct stat st;
+  int fd;
+
+  memset (out, 0, sizeof *out);
+  if (!force && lstat (final, &st) == 0) {
+    error ("%s: output exists (use --force to replace it)", final);
+    return -1;
+  }
+  out->final = xstrdup (final);
+  out->tmp = xasprintf ("%s/.%s.mkvmimg-XXXXXX", dir, base);
+  out->force = force;
+  fd = mkostemp (out->tmp, O_CLOEXEC);
+  if (fd == -1) {
+    error_errno ("create a temporary file in %s", dir);
+    free (out->final);
+    free (out->tmp);
+    memset (out, 0, sizeof *out);
+    return -1;
+  }
+  close (fd);
+  temp_file_register (out->tmp);
+  return 0;
+}
+
+int
+atomic_output_commit (struct atomic_output *out, mode_t mode)
+{
+  int fd;
+
+  fd = open (out->tmp, O_RDONLY | O_CLOEXEC);
+  if (fd == -1 || fsync (fd) == -1) {
+    error_errno ("%s: sync", out->tmp);
+    if (fd >= 0)
+      close (fd);
+    return -1;
+  }
+  close (fd);
+  if (chmod (out->tmp, mode & ~umask_get ()) == -1) {
+    error_errno ("%s: chmod", out->tmp);
+    return -1;
+  }
+  if (out->force) {
+    if (rename (out->tmp, out->final) == -1) {
+      error_errno ("rename %s to %s", out->tmp, out->final);
+      return -1;
+    }
+  }
+  else if (renameat2 (AT_FDCWD, out->tmp, AT_FDCWD, out->final,
+                      RENAME_NOREPLACE) == -1) {
+    if (errno == EEXIST)
+      error ("%s: output appeared while it was being written; "
+             "not replaced (use --force)", out->final);
+    else
+      error_errno ("rename %s to %s", out->tmp, out->final);
+    return -1;
+  }
+  temp_file_unregister (out->tmp);
+  free (out->tmp);
+  out->tmp = NULL;
+  free (out->final);
+  out->final = NULL;
+  return 0;
+}
+
+void
+atomic_output_abort (struct atomic_output *out)
+{
+  if (out->tmp) {
+    unlink (out->tmp);
+    temp_file_unregister (out->tmp);
+    free (out->tmp);
+    out->tmp = NULL;
+  }
+  free (out->final);
+  out->final = NULL;
+}
+
+/* Remove the working directory with "rm -rf": fork and exec are safe in
+ * a signal handler, a recursive walk with opendir is not.
+ */
+static void
+remove_working_dir (void)
+{
+  pid_t pid;
+
+  if (!working_dir)
+    return;
+  pid = fork ();
+  if (pid == 0) {
+    execl ("/bin/rm", "rm", "-rf", "--", working_dir, (char *) NULL);
+    _exit (127);
+  }
+  if (pid > 0)
+    waitpid (pid, NULL, 0);
+  working_dir = NULL;
+}
+
+void
+cleanup_run (void)
+{
+  child_kill_all ();
+  for (size_t i = 0; i < MAX_TEMP_PATHS; ++i)
+    if (temp_files[i]) {
+      unlink (temp_files[i]);
+      temp_files[i] = NULL;
+    }
+  remove_working_dir ();
+}
+
+static void
+signal_handler (int sig)
+{
+  cleanup_run ();
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+void
+cleanup_install_handlers (void)
+{
+  struct sigaction sa;
+
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = signal_handler;
+  sigfillset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  atexit (cleanup_run);
+}

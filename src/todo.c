@@ -1,0 +1,13 @@
+/* Temporary: commands not written yet.  Each area deletes its function
+ * here when it adds the real one; this file goes away when empty.
+ */
+#include <config.h>
+#include "mkvmimg.h"
+#include "cli.h"
+#include "initramfs.h"
+
+int cmd_initramfs (int argc, char **argv) { error ("initramfs: not implemented"); return 1; }
+int cmd_build (int argc, char **argv) { error ("build: not implemented"); return 1; }
+int cmd_profile (int argc, char **argv) { error ("profile: not implemented"); return 1; }
+int cmd_boot (int argc, char **argv) { error ("boot: not implemented"); return 1; }
+int initramfs_read_entries (const char *path, struct entry_sink *sink) { error ("initramfs: not implemented"); return -1; }

@@ -1,0 +1,79 @@
+# Shared by the shell tests: source it first.
+#   requires CMD...      skip (exit 77) if a program is missing
+#   cleanup_fn CMD       run CMD (a function) when the test exits
+#   fail MSG             print and exit 1
+#   expect_fail CMD...   the command must exit non-zero
+#   tmp                  a private directory for this test, removed on exit
+set -e
+set -u
+
+: "${MKVMIMG:?run tests through make check}"
+: "${top_srcdir:?}"
+
+fail ()
+{
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+requires ()
+{
+  for cmd; do
+    if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ] && ! [ -x "/sbin/$cmd" ]; then
+      echo "SKIP: $cmd is not installed (run setup.sh)" >&2
+      exit 77
+    fi
+  done
+}
+
+_cleanup_fns=""
+cleanup_fn ()
+{
+  _cleanup_fns="$1 $_cleanup_fns"
+}
+
+_run_cleanups ()
+{
+  rc=$?
+  set +e
+  for fn in $_cleanup_fns; do
+    "$fn"
+  done
+  exit $rc
+}
+trap _run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+expect_fail ()
+{
+  set +e
+  "$@"
+  rc=$?
+  set -e
+  if [ $rc -eq 0 ]; then
+    fail "expected failure: $*"
+  fi
+  return 0
+}
+
+PATH="$PATH:/usr/sbin:/sbin"
+export PATH
+
+tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/mkvmimg-test.XXXXXX")
+_rm_tmp ()
+{
+  chmod -R u+w "$tmp" 2>/dev/null
+  rm -rf "$tmp"
+}
+cleanup_fn _rm_tmp
+
+# The kernel and initrd that Debian's linux-image-amd64 installed (setup.sh).
+debian_kernel ()
+{
+  ls -1v /boot/vmlinuz-*-amd64 2>/dev/null | tail -n 1
+}
+debian_initrd ()
+{
+  k=$(debian_kernel)
+  [ -n "$k" ] && echo "/boot/initrd.img-${k#/boot/vmlinuz-}"
+}

@@ -244,10 +244,13 @@ int
 source_directory (const char *path, struct entry_sink *sink)
 {
   struct archive *ar = archive_read_disk_new ();
-  struct archive_entry *entry;
+  struct archive_entry_linkresolver *links = archive_entry_linkresolver_new ();
+  struct archive_entry *entry, *spare = NULL;
   size_t prefix = strlen (path);
   int r, ret = -1;
 
+  archive_entry_linkresolver_set_strategy (links,
+                                           ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
   archive_read_disk_set_behavior (ar, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
   archive_read_disk_set_standard_lookup (ar);
   if (archive_read_disk_open (ar, path) != ARCHIVE_OK) {
@@ -283,8 +286,11 @@ source_directory (const char *path, struct entry_sink *sink)
     }
     archive_entry_copy_pathname (entry, rel);
     data.host_path = name;
+    /* A second name of a file already seen becomes a hardlink to it. */
+    archive_entry_linkify (links, &entry, &spare);
     r = sink->put (sink, entry,
-                   archive_entry_filetype (entry) == AE_IFREG ? &data : NULL);
+                   archive_entry_filetype (entry) == AE_IFREG &&
+                   !archive_entry_hardlink (entry) ? &data : NULL);
     entry_data_close (&data);
     archive_entry_free (entry);
     if (r == -1)
@@ -292,6 +298,98 @@ source_directory (const char *path, struct entry_sink *sink)
   }
   ret = 0;
  out:
+  archive_entry_linkresolver_free (links);
   archive_read_free (ar);
   return ret;
+}
+
+time_t
+entry_epoch (void)
+{
+  const char *s = getenv ("SOURCE_DATE_EPOCH");
+  char *end;
+  long long t;
+
+  if (s && *s) {
+    errno = 0;
+    t = strtoll (s, &end, 10);
+    if (errno == 0 && *end == '\0' && t >= 0)
+      return (time_t) t;
+  }
+  return time (NULL);
+}
+
+static struct archive_entry *
+generated_entry (const char *path, mode_t type, mode_t mode)
+{
+  struct archive_entry *e = archive_entry_new ();
+  time_t t = entry_epoch ();
+
+  archive_entry_copy_pathname (e, path);
+  archive_entry_set_filetype (e, type);
+  archive_entry_set_perm (e, mode & 07777);
+  archive_entry_set_uid (e, 0);
+  archive_entry_set_gid (e, 0);
+  archive_entry_set_mtime (e, t, 0);
+  archive_entry_set_atime (e, t, 0);
+  archive_entry_set_ctime (e, t, 0);
+  return e;
+}
+
+static int
+put_and_free (struct entry_sink *sink, struct archive_entry *e,
+              struct entry_data *data)
+{
+  int r = sink->put (sink, e, data);
+  archive_entry_free (e);
+  return r;
+}
+
+int
+entry_emit_dir (struct entry_sink *sink, const char *path, mode_t mode)
+{
+  return put_and_free (sink, generated_entry (path, AE_IFDIR, mode), NULL);
+}
+
+int
+entry_emit_file (struct entry_sink *sink, const char *path, mode_t mode,
+                 const void *buf, size_t len)
+{
+  struct archive_entry *e = generated_entry (path, AE_IFREG, mode);
+  struct entry_data data = ENTRY_DATA_NONE;
+
+  archive_entry_set_size (e, len);
+  data.buf = buf;
+  data.len = len;
+  return put_and_free (sink, e, &data);
+}
+
+int
+entry_emit_host_file (struct entry_sink *sink, const char *path, mode_t mode,
+                      const char *host_path)
+{
+  struct archive_entry *e = generated_entry (path, AE_IFREG, mode);
+  struct entry_data data = ENTRY_DATA_NONE;
+  struct stat st;
+  int r;
+
+  if (stat (host_path, &st) == -1) {
+    error_errno ("%s", host_path);
+    archive_entry_free (e);
+    return -1;
+  }
+  archive_entry_set_size (e, st.st_size);
+  data.host_path = host_path;
+  r = put_and_free (sink, e, &data);
+  entry_data_close (&data);
+  return r;
+}
+
+int
+entry_emit_symlink (struct entry_sink *sink, const char *path,
+                    const char *target)
+{
+  struct archive_entry *e = generated_entry (path, AE_IFLNK, 0777);
+  archive_entry_copy_symlink (e, target);
+  return put_and_free (sink, e, NULL);
 }

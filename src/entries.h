@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -71,3 +73,16 @@ int source_archive (const char *path, struct entry_sink *sink);
 int source_directory (const char *path, struct entry_sink *sink);
 
 #endif /* MKVMIMG_ENTRIES_H */
+
+/* Generated entries (fstab, grub.cfg, ...): owned by root, timestamps
+ * from SOURCE_DATE_EPOCH when set, else now.  0 or -1.
+ */
+int entry_emit_dir (struct entry_sink *sink, const char *path, mode_t mode);
+int entry_emit_file (struct entry_sink *sink, const char *path, mode_t mode,
+                     const void *buf, size_t len);
+int entry_emit_host_file (struct entry_sink *sink, const char *path,
+                          mode_t mode, const char *host_path);
+int entry_emit_symlink (struct entry_sink *sink, const char *path,
+                        const char *target);
+/* The timestamp for generated entries. */
+time_t entry_epoch (void);

@@ -77,3 +77,37 @@ debian_initrd ()
   k=$(debian_kernel)
   [ -n "$k" ] && echo "/boot/initrd.img-${k#/boot/vmlinuz-}"
 }
+
+# A minimal root filesystem tree in DIR: busybox-static, and an init
+# that prints MARKER, the kernel command line and fstab, then powers off.
+make_marker_root ()
+{
+  dir=$1 marker=$2
+  mkdir -p "$dir/bin" "$dir/sbin" "$dir/etc" "$dir/dev" "$dir/proc" \
+    "$dir/sys" "$dir/run" "$dir/tmp" "$dir/boot"
+  cp /bin/busybox "$dir/bin/busybox"
+  for applet in sh mount cat echo poweroff sleep ls; do
+    ln -sf busybox "$dir/bin/$applet"
+  done
+  cat > "$dir/sbin/init" <<EOS
+#!/bin/sh
+mount -t proc proc /proc
+echo "$marker"
+echo "cmdline: \$(cat /proc/cmdline)"
+cat /etc/fstab
+poweroff -f
+EOS
+  chmod 0755 "$dir/sbin/init"
+}
+
+# Boot an image and wait for a regex on its console (TCG: be patient).
+boot_expect ()
+{
+  img=$1 regex=$2
+  shift 2
+  timeout 400 $MKVMIMG boot "$img" --expect "$regex" --timeout 360 \
+    --console "$tmp/console.log" "$@" >/dev/null || {
+    echo "--- console (last 40 lines)"; tail -n 40 "$tmp/console.log"
+    fail "boot of $img did not print '$regex'"
+  }
+}

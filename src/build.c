@@ -1,0 +1,487 @@
+/* mkvmimg build: from a profile to a bootable disk image.
+ *
+ *   profile -> plan (sizes from an estimate pass over the entries)
+ *           -> raw working file: partition table, filesystems
+ *           -> entries: root source, kernel, fstab, GRUB files -> ext4
+ *           -> boot loader (BIOS boot sector + core, EFI image on the ESP)
+ *           -> output through NBD (qcow2/raw file or NBD URI)
+ *           -> machine description beside the image
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mkvmimg.h"
+#include "build-layout.h"
+#include "child.h"
+#include "cli.h"
+#include "entries.h"
+#include "ext4.h"
+#include "grub.h"
+#include "kernel.h"
+#include "machine.h"
+#include "nbd_output.h"
+#include "partition.h"
+#include "profile.h"
+#include "rootfs.h"
+#include "swap.h"
+#include "tempfiles.h"
+#include "vfat.h"
+
+#define MiB (1024ULL * 1024)
+
+struct build_opts {
+  const char *profile;          /* PROFILE argument; NULL: built-in default */
+  const char *output;           /* -o, --output */
+  int force;                    /* --force */
+  struct strv sets;             /* --set SECTION.KEY=VALUE */
+};
+
+/* Everything the build decided, shared by its stages. */
+struct build {
+  struct profile *p;
+  const char *output;
+  struct kernel kernel;
+  struct rootfs_facts facts;    /* what the root source holds */
+  struct disk_plan plan;
+  char *working;                /* the raw working file */
+  char *kernel_path, *initrd_path;  /* in the image, for grub.cfg */
+  char *cmdline;                /* the full kernel command line */
+  bool bios, efi;
+};
+
+/* All entries of the root filesystem, in order: later ones win. */
+static int
+emit_root (struct build *b, struct entry_sink *sink, bool with_fstab)
+{
+  CLEANUP_FREE char *fstab = NULL;
+
+  if (rootfs_entries (b->p, &b->facts, sink) == -1)
+    return -1;
+  if (kernel_entries (&b->kernel, b->facts.modules_prefix, sink) == -1)
+    return -1;
+  /* Mount points of the other filesystems. */
+  for (size_t i = 0; i < b->plan.layout.nparts; ++i) {
+    const char *m = b->plan.info[i].mount;
+    if (m && !STREQ (m, "/") && b->plan.info[i].fs != FS_SWAP) {
+      if (entry_emit_dir (sink, m + 1, 0755) == -1)
+        return -1;
+    }
+  }
+  if (with_fstab) {
+    fstab = plan_fstab (&b->plan);
+    if (!fstab)
+      return -1;
+  }
+  else
+    fstab = xstrdup ("");
+  if (entry_emit_file (sink, "etc/fstab", 0644, fstab, strlen (fstab)) == -1)
+    return -1;
+  return 0;
+}
+
+static void
+grub_config_of (const struct build *b, struct grub_config *cfg)
+{
+  memset (cfg, 0, sizeof *cfg);
+  cfg->root_uuid = b->plan.info[b->plan.root].fs_uuid;
+  cfg->boot_prefix = "/boot";
+  cfg->kernel = b->kernel_path;
+  cfg->initrd = b->initrd_path;
+  cfg->cmdline = profile_get (b->p, "kernel", NULL, "cmdline");
+  cfg->timeout = (int) profile_get_int (b->p, "boot", NULL, "timeout");
+  cfg->bios = b->bios;
+  cfg->efi = b->efi;
+}
+
+/* GRUB's files in the root filesystem, once the kernel is known. */
+static int
+emit_grub (struct build *b, struct entry_sink *sink)
+{
+  struct grub_config cfg;
+
+  if (!b->bios && !b->efi)
+    return 0;
+  grub_config_of (b, &cfg);
+  return grub_rootfs_entries (&cfg, sink);
+}
+
+/* Which kernel boots: the profile's, or the newest in the root source. */
+static int
+choose_kernel (struct build *b)
+{
+  const char *loader = b->plan.loader;
+
+  if (b->kernel.image) {
+    b->kernel_path = xasprintf ("/boot/vmlinuz-%s", b->kernel.release);
+    if (b->kernel.initrd)
+      b->initrd_path = xasprintf ("/boot/initrd.img-%s", b->kernel.release);
+  }
+  else if (b->facts.kernel) {
+    b->kernel_path = xasprintf ("/%s", b->facts.kernel);
+    if (b->facts.initrd)
+      b->initrd_path = xasprintf ("/%s", b->facts.initrd);
+  }
+  if (STREQ (loader, "none")) {
+    if (!b->kernel.image) {
+      error ("loader = none boots the kernel directly from the host: "
+             "set [kernel] image (for example image = host)");
+      return -1;
+    }
+    return 0;
+  }
+  if (!b->kernel_path) {
+    error ("no kernel to boot: the root filesystem has no "
+           "/boot/vmlinuz-* and [kernel] image is not set "
+           "(or use loader = none)");
+    return -1;
+  }
+  return 0;
+}
+
+/* Make the filesystems other than root: ESP, swap, data. */
+static int
+make_other_filesystems (struct build *b)
+{
+  const struct disk_plan *plan = &b->plan;
+
+  for (size_t i = 0; i < plan->layout.nparts; ++i) {
+    const struct part *part = &plan->parts[i];
+    const struct plan_part *info = &plan->info[i];
+
+    if ((int) i == plan->root)
+      continue;
+    switch (info->fs) {
+    case FS_VFAT:
+      if (vfat_mkfs (b->working, part->offset, part->size, info->label,
+                     info->vfat_id) == -1)
+        return -1;
+      break;
+    case FS_SWAP:
+      if (swap_mkswap (b->working, part->offset, part->size, info->fs_uuid,
+                       info->label) == -1)
+        return -1;
+      break;
+    case FS_EXT4: {
+      struct ext4_opts o = { .label = info->label, .uuid = info->fs_uuid,
+                             .hash_seed = plan->hash_seed, .epoch = -1 };
+      if (getenv ("SOURCE_DATE_EPOCH"))
+        o.epoch = entry_epoch ();
+      if (ext4_mkfs (b->working, part->offset, part->size, &o) == -1)
+        return -1;
+      break;
+    }
+    case FS_NONE:
+      break;
+    }
+  }
+  return 0;
+}
+
+static int
+populate_root (struct build *b)
+{
+  const struct part *root = &b->plan.parts[b->plan.root];
+  const struct plan_part *pp = &b->plan.info[b->plan.root];
+  struct ext4_opts o = { .label = pp->label, .uuid = pp->fs_uuid,
+                         .hash_seed = b->plan.hash_seed, .epoch = -1 };
+  struct entry_sink *sink;
+  int r;
+
+  if (getenv ("SOURCE_DATE_EPOCH"))
+    o.epoch = entry_epoch ();
+  if (ext4_mkfs (b->working, root->offset, root->size, &o) == -1)
+    return -1;
+  sink = ext4_sink_new (b->working, root->offset);
+  if (!sink)
+    return -1;
+  info ("populating the root filesystem (%llu MiB)",
+        (unsigned long long) (root->size / MiB));
+  r = emit_root (b, sink, true);
+  if (r == 0)
+    r = emit_grub (b, sink);
+  if (r == 0 && sink->finish)
+    r = sink->finish (sink);
+  ext4_sink_free (sink);
+  return r;
+}
+
+static int
+install_loader (struct build *b)
+{
+  struct grub_config cfg;
+
+  grub_config_of (b, &cfg);
+  if (b->efi) {
+    const struct part *esp = &b->plan.parts[b->plan.esp];
+    CLEANUP_FREE char *efi = tmpdir_path ("BOOTX64.EFI");
+    info ("installing GRUB for UEFI");
+    if (!efi || grub_make_efi (efi, &cfg) == -1 ||
+        vfat_add_file (b->working, esp->offset, efi,
+                       "/EFI/BOOT/BOOTX64.EFI") == -1)
+      return -1;
+  }
+  if (b->bios) {
+    uint64_t off, max;
+    info ("installing GRUB for BIOS");
+    if (b->plan.layout.msdos) {
+      off = 512;
+      max = b->plan.parts[0].offset - 512;
+    }
+    else {
+      off = b->plan.parts[b->plan.bios].offset;
+      max = b->plan.parts[b->plan.bios].size;
+    }
+    if (grub_install_bios (b->working, &cfg, b->plan.layout.msdos, off,
+                           max) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+/* Copy a host file beside the output (the kernel and initrd of a
+ * directly booted machine), atomically.
+ */
+static int
+copy_beside (const char *src, const char *dest, bool force)
+{
+  struct atomic_output out;
+  const char *argv[] = { "cp", "--sparse=always", "--", src, NULL, NULL };
+
+  if (atomic_output_begin (&out, dest, force) == -1)
+    return -1;
+  argv[4] = out.tmp;
+  if (child_run (argv, NULL) == -1 || atomic_output_commit (&out, 0644) == -1) {
+    atomic_output_abort (&out);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+write_machine (struct build *b, bool force)
+{
+  CLEANUP_MACHINE struct machine *m = machine_new_default ();
+  CLEANUP_FREE char *path = xasprintf ("%s.machine", b->output);
+  const char *loader = b->plan.loader;
+  struct stat st;
+
+  if (!force && lstat (path, &st) == 0) {
+    error ("%s: exists (use --force to replace it)", path);
+    return -1;
+  }
+  free (m->firmware);
+  m->firmware = xstrdup (STREQ (loader, "uefi") ? "uefi"
+                         : STREQ (loader, "none") ? "direct" : "bios");
+  if (STREQ (m->firmware, "uefi")) {
+    const char *code = machine_find_ovmf_code ();
+    const char *vars = machine_find_ovmf_vars ();
+    free (m->ovmf_code);
+    free (m->ovmf_vars);
+    m->ovmf_code = code ? xstrdup (code) : NULL;
+    m->ovmf_vars = vars ? xstrdup (vars) : NULL;
+  }
+  m->memory = profile_get_size (b->p, "machine", NULL, "memory");
+  m->cpus = (int) profile_get_int (b->p, "machine", NULL, "cpus");
+  free (m->qemu);
+  m->qemu = xstrdup (profile_get (b->p, "machine", NULL, "qemu"));
+  free (m->type);
+  m->type = xstrdup (profile_get (b->p, "machine", NULL, "type"));
+  free (m->disk);
+  m->disk = xstrdup (profile_get (b->p, "machine", NULL, "disk"));
+  free (m->nic);
+  m->nic = xstrdup (profile_get (b->p, "machine", NULL, "nic"));
+  free (m->disk_format);
+  m->disk_format = xstrdup (profile_get (b->p, "image", NULL, "format"));
+  if (STREQ (loader, "none")) {
+    CLEANUP_FREE char *kernel = xasprintf ("%s.vmlinuz", b->output);
+    CLEANUP_FREE char *initrd = xasprintf ("%s.initrd", b->output);
+    if (copy_beside (b->kernel.image, kernel, force) == -1)
+      return -1;
+    m->kernel = xstrdup (kernel);
+    if (b->kernel.initrd) {
+      if (copy_beside (b->kernel.initrd, initrd, force) == -1)
+        return -1;
+      m->initrd = xstrdup (initrd);
+    }
+    m->cmdline = xstrdup (b->cmdline);
+  }
+  for (size_t i = 0; i < profile_count (b->p, "device"); ++i) {
+    const char *name = profile_section_name (b->p, "device", i);
+    CLEANUP_STRV char **props = profile_get_list (b->p, "device", name,
+                                                  "props");
+    machine_add_device (m, name, profile_get (b->p, "device", name, "type"),
+                        props);
+  }
+  return machine_write (m, path);
+}
+
+/* The estimate pass: how big the root filesystem must be. */
+static int
+estimate_root (struct build *b, uint64_t *bytes_rtn)
+{
+  struct ext4_estimate est = { 0 };
+  struct entry_sink *sink = ext4_estimate_sink_new (&est);
+  const char *margin = profile_get (b->p, "image", NULL, "margin");
+  uint64_t base, extra;
+  int r;
+
+  if (!sink)
+    return -1;
+  info ("reading the root filesystem source");
+  r = emit_root (b, sink, false);
+  /* The source has been seen: now the kernel, hence grub.cfg, is known. */
+  if (r == 0)
+    r = choose_kernel (b);
+  if (r == 0)
+    r = emit_grub (b, sink);
+  ext4_estimate_sink_free (sink);
+  if (r == -1)
+    return -1;
+  base = ext4_size_for (&est, 0);
+  if (margin && margin[strlen (margin) - 1] == '%')
+    extra = base * strtoull (margin, NULL, 10) / 100;
+  else {
+    unsigned long long m = 0;
+    if (margin)
+      parse_size (margin, &m);
+    extra = m;
+  }
+  *bytes_rtn = ext4_size_for (&est, extra);
+  debug ("root content %llu bytes, %llu inodes; filesystem %llu bytes",
+         (unsigned long long) est.data_bytes,
+         (unsigned long long) est.inodes, (unsigned long long) *bytes_rtn);
+  return 0;
+}
+
+static int
+build (struct build_opts *o)
+{
+  struct build b = { 0 };
+  uint64_t root_bytes;
+  struct stat st;
+  int ret = -1;
+
+  b.p = profile_load (o->profile);
+  if (!b.p)
+    return -1;
+  for (size_t i = 0; i < o->sets.len; ++i)
+    if (profile_set (b.p, o->sets.v[i]) == -1)
+      goto out;
+  if (profile_validate (b.p) == -1)
+    goto out;
+
+  b.output = o->output ? o->output : profile_get (b.p, "image", NULL, "output");
+  if (!b.output)
+    b.output = "mkvmimg.qcow2";
+  /* Refuse an existing output before hours of work, not after. */
+  if (!nbd_output_is_uri (b.output) && !o->force && lstat (b.output, &st) == 0) {
+    error ("%s: output exists (use --force to replace it)", b.output);
+    goto out;
+  }
+  if (kernel_from_profile (b.p, &b.kernel) == -1)
+    goto out;
+
+  /* A first plan to know the loader; the sizes come after the estimate. */
+  if (plan_disk (b.p, MiB, &b.plan) == -1)
+    goto out;
+  b.bios = STREQ (b.plan.loader, "bios") || STREQ (b.plan.loader, "hybrid");
+  b.efi = STREQ (b.plan.loader, "uefi") || STREQ (b.plan.loader, "hybrid");
+  if (estimate_root (&b, &root_bytes) == -1)
+    goto out;
+  plan_free (&b.plan);
+  if (plan_disk (b.p, root_bytes, &b.plan) == -1)
+    goto out;
+  b.cmdline = xasprintf ("root=UUID=%s ro %s",
+                         b.plan.info[b.plan.root].fs_uuid,
+                         profile_get (b.p, "kernel", NULL, "cmdline"));
+
+  b.working = tmpdir_path ("disk.raw");
+  if (!b.working)
+    goto out;
+  info ("partitioning (%s, %llu MiB)", b.plan.layout.msdos ? "msdos" : "gpt",
+        (unsigned long long) (b.plan.layout.disk_size / MiB));
+  if (partition_write (b.working, &b.plan.layout) == -1)
+    goto out;
+  if (make_other_filesystems (&b) == -1)
+    goto out;
+  if (populate_root (&b) == -1)
+    goto out;
+  if (install_loader (&b) == -1)
+    goto out;
+  info ("writing %s", b.output);
+  if (nbd_output_write (b.working, b.output,
+                        profile_get (b.p, "image", NULL, "format"),
+                        o->force) == -1)
+    goto out;
+  if (!nbd_output_is_uri (b.output) && write_machine (&b, o->force) == -1)
+    goto out;
+  info ("built %s", b.output);
+  ret = 0;
+
+ out:
+  if (b.working)
+    unlink (b.working);
+  free (b.working);
+  free (b.kernel_path);
+  free (b.initrd_path);
+  free (b.cmdline);
+  plan_free (&b.plan);
+  rootfs_facts_free (&b.facts);
+  kernel_free (&b.kernel);
+  profile_free (b.p);
+  return ret;
+}
+
+static int
+handle_option (poptContext ctx, int val, void *opaque)
+{
+  struct build_opts *o = opaque;
+  const char *arg = poptGetOptArg (ctx);
+
+  if (val == 's') {
+    strv_add (&o->sets, arg);
+    free ((char *) arg);
+    return 0;
+  }
+  free ((char *) arg);
+  return -1;
+}
+
+int
+cmd_build (int argc, char **argv)
+{
+  struct build_opts o = { 0 };
+  CLEANUP_POPT poptContext ctx = NULL;
+  const char **args;
+  struct poptOption options[] = {
+    { "output", 'o', POPT_ARG_STRING, &o.output, 0,
+      "Write the image to OUTPUT (a file, or an NBD URI)", "OUTPUT" },
+    { "force", 'f', POPT_ARG_NONE, &o.force, 0,
+      "Replace an existing output", NULL },
+    { "set", 's', POPT_ARG_STRING, NULL, 's',
+      "Override a profile key", "SECTION[.NAME].KEY=VALUE" },
+    COMMON_OPTIONS,
+    POPT_TABLEEND
+  };
+  int r;
+
+  r = cli_parse (&ctx, "build", argc, argv, options, "[PROFILE]",
+                 handle_option, &o);
+  if (r == 0) {
+    args = poptGetArgs (ctx);
+    if (args && args[0] && args[1]) {
+      usage_error ("build", "one profile at most");
+      r = -1;
+    }
+    else {
+      o.profile = args ? args[0] : NULL;
+      r = build (&o) == 0 ? 0 : -2;
+    }
+  }
+  strv_free (&o.sets);
+  return r == 0 || r == 1 ? EXIT_OK : r == -1 ? EXIT_USAGE : EXIT_FAIL;
+}

@@ -1,0 +1,242 @@
+/* Kernels from the host: release detection and their entries. */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mkvmimg.h"
+#include "entries.h"
+#include "kernel.h"
+#include "profile.h"
+
+/* x86 boot protocol: "HdrS" at 0x202, and at 0x20e a 16-bit pointer
+ * (minus 0x200) to a NUL-terminated version string, "6.1.0-56-amd64
+ * (debian-kernel@...) #1 SMP ...".
+ */
+char *
+kernel_release_of (const char *image)
+{
+  CLEANUP_CLOSE int fd = open (image, O_RDONLY | O_CLOEXEC);
+  unsigned char hdr[0x210];
+  char version[256];
+  unsigned off;
+  ssize_t r;
+  size_t n;
+
+  if (fd == -1) {
+    error_errno ("kernel image %s", image);
+    return NULL;
+  }
+  r = pread (fd, hdr, sizeof hdr, 0);
+  if (r != (ssize_t) sizeof hdr || memcmp (hdr + 0x202, "HdrS", 4) != 0) {
+    error ("kernel image %s: not an x86 bzImage (no setup header); "
+           "give [kernel] release", image);
+    return NULL;
+  }
+  off = (hdr[0x20e] | hdr[0x20f] << 8) + 0x200;
+  r = pread (fd, version, sizeof version - 1, off);
+  if (r <= 0) {
+    error ("kernel image %s: cannot read its version string", image);
+    return NULL;
+  }
+  version[r] = '\0';
+  n = strcspn (version, " ");
+  if (n == 0 || n >= (size_t) r) {
+    error ("kernel image %s: no version string; give [kernel] release", image);
+    return NULL;
+  }
+  version[n] = '\0';
+  return xstrdup (version);
+}
+
+/* Compare release strings numerically where they are numbers, so that
+ * 6.1.0-56 sorts after 6.1.0-9.
+ */
+static int
+version_cmp (const char *a, const char *b)
+{
+  while (*a && *b) {
+    if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+      char *ea, *eb;
+      unsigned long long na = strtoull (a, &ea, 10);
+      unsigned long long nb = strtoull (b, &eb, 10);
+      if (na != nb)
+        return na < nb ? -1 : 1;
+      a = ea;
+      b = eb;
+    }
+    else {
+      if (*a != *b)
+        return (unsigned char) *a - (unsigned char) *b;
+      a++;
+      b++;
+    }
+  }
+  return (unsigned char) *a - (unsigned char) *b;
+}
+
+char *
+kernel_find_host (void)
+{
+  DIR *dir = opendir ("/boot");
+  struct dirent *d;
+  char *best = NULL;
+
+  if (!dir) {
+    error_errno ("/boot");
+    return NULL;
+  }
+  while ((d = readdir (dir)) != NULL) {
+    if (!STRPREFIX (d->d_name, "vmlinuz-"))
+      continue;
+    if (!best || version_cmp (d->d_name, best) > 0) {
+      free (best);
+      best = xstrdup (d->d_name);
+    }
+  }
+  closedir (dir);
+  if (!best) {
+    error ("no kernel in /boot (install linux-image-amd64: see setup.sh)");
+    return NULL;
+  }
+  char *path = xasprintf ("/boot/%s", best);
+  free (best);
+  return path;
+}
+
+void
+kernel_free (struct kernel *k)
+{
+  free (k->image);
+  free (k->initrd);
+  free (k->modules);
+  free (k->release);
+  memset (k, 0, sizeof *k);
+}
+
+static bool
+is_dir (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+int
+kernel_from_profile (const struct profile *p, struct kernel *k)
+{
+  const char *image = profile_get (p, "kernel", NULL, "image");
+  const char *initrd = profile_get (p, "kernel", NULL, "initrd");
+  const char *modules = profile_get (p, "kernel", NULL, "modules");
+  const char *release = profile_get (p, "kernel", NULL, "release");
+  bool host;
+
+  memset (k, 0, sizeof *k);
+  if (!image)
+    return 0;
+  host = STREQ (image, "host");
+  k->image = host ? kernel_find_host () : xstrdup (image);
+  if (!k->image)
+    goto error;
+  if (access (k->image, R_OK) == -1) {
+    error_errno ("kernel image %s (%s)", k->image,
+                 profile_where (p, "kernel", NULL, "image"));
+    goto error;
+  }
+  k->release = release ? xstrdup (release) : kernel_release_of (k->image);
+  if (!k->release)
+    goto error;
+
+  /* "host" brings the host's initrd and modules of that release. */
+  if (initrd && STREQ (initrd, "host"))
+    k->initrd = xasprintf ("/boot/initrd.img-%s", k->release);
+  else if (initrd && !STREQ (initrd, "none"))
+    k->initrd = xstrdup (initrd);
+  if (k->initrd && access (k->initrd, R_OK) == -1) {
+    error_errno ("initrd %s (%s)", k->initrd,
+                 profile_where (p, "kernel", NULL, "initrd"));
+    goto error;
+  }
+  if (modules && STREQ (modules, "host"))
+    k->modules = xasprintf ("/lib/modules/%s", k->release);
+  else if (modules && !STREQ (modules, "none")) {
+    /* Either DIR/lib/modules/REL (a staging tree) or the REL dir. */
+    CLEANUP_FREE char *staged = xasprintf ("%s/lib/modules/%s", modules,
+                                           k->release);
+    k->modules = xstrdup (is_dir (staged) ? staged : modules);
+  }
+  if (k->modules && !is_dir (k->modules)) {
+    error ("modules %s: not a directory (%s)", k->modules,
+           profile_where (p, "kernel", NULL, "modules"));
+    goto error;
+  }
+  return 0;
+
+ error:
+  kernel_free (k);
+  return -1;
+}
+
+/* Pass entries of a host directory on under a new prefix. */
+struct prefix_sink {
+  struct entry_sink sink;
+  struct entry_sink *next;
+  const char *prefix;
+};
+
+static int
+prefix_put (struct entry_sink *sink, struct archive_entry *e,
+            struct entry_data *data)
+{
+  struct prefix_sink *ps = sink->opaque;
+  const char *path = archive_entry_pathname (e);
+  CLEANUP_FREE char *newpath = STREQ (path, ".")
+    ? xstrdup (ps->prefix) : xasprintf ("%s/%s", ps->prefix, path);
+  const char *link = archive_entry_hardlink (e);
+
+  archive_entry_copy_pathname (e, newpath);
+  if (link) {
+    CLEANUP_FREE char *newlink = xasprintf ("%s/%s", ps->prefix, link);
+    archive_entry_copy_hardlink (e, newlink);
+  }
+  /* The host's modules tree belongs to root in the image. */
+  archive_entry_set_uid (e, 0);
+  archive_entry_set_gid (e, 0);
+  archive_entry_set_uname (e, "root");
+  archive_entry_set_gname (e, "root");
+  return ps->next->put (ps->next, e, data);
+}
+
+int
+kernel_entries (const struct kernel *k, const char *modules_prefix,
+                struct entry_sink *sink)
+{
+  CLEANUP_FREE char *vmlinuz = NULL;
+  CLEANUP_FREE char *initrd = NULL;
+  CLEANUP_FREE char *moddir = NULL;
+
+  if (!k->image)
+    return 0;
+  vmlinuz = xasprintf ("boot/vmlinuz-%s", k->release);
+  if (entry_emit_dir (sink, "boot", 0755) == -1 ||
+      entry_emit_host_file (sink, vmlinuz, 0644, k->image) == -1)
+    return -1;
+  if (k->initrd) {
+    initrd = xasprintf ("boot/initrd.img-%s", k->release);
+    if (entry_emit_host_file (sink, initrd, 0644, k->initrd) == -1)
+      return -1;
+  }
+  if (k->modules) {
+    struct prefix_sink ps = {
+      .sink = { .put = prefix_put, .opaque = &ps },
+      .next = sink,
+    };
+    moddir = xasprintf ("%s/%s", modules_prefix, k->release);
+    ps.prefix = moddir;
+    if (source_directory (k->modules, &ps.sink) == -1)
+      return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,140 @@
+/* Root filesystem sources, and the facts the build reads from them. */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mkvmimg.h"
+#include "entries.h"
+#include "rootfs.h"
+
+struct watch_sink {
+  struct entry_sink sink;
+  struct entry_sink *next;
+  struct rootfs_facts *facts;
+};
+
+/* 6.1.0-9 < 6.1.0-56: numbers compare as numbers. */
+static int
+release_cmp (const char *a, const char *b)
+{
+  while (*a && *b) {
+    if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+      char *ea, *eb;
+      unsigned long long na = strtoull (a, &ea, 10);
+      unsigned long long nb = strtoull (b, &eb, 10);
+      if (na != nb)
+        return na < nb ? -1 : 1;
+      a = ea;
+      b = eb;
+    }
+    else if (*a != *b)
+      return (unsigned char) *a - (unsigned char) *b;
+    else
+      a++, b++;
+  }
+  return (unsigned char) *a - (unsigned char) *b;
+}
+
+static int
+watch_put (struct entry_sink *sink, struct archive_entry *e,
+           struct entry_data *data)
+{
+  struct watch_sink *w = sink->opaque;
+  struct rootfs_facts *f = w->facts;
+  const char *path = archive_entry_pathname (e);
+  mode_t type = archive_entry_filetype (e);
+
+  if (STREQ (path, "lib") && type == AE_IFLNK) {
+    const char *target = archive_entry_symlink (e);
+    if (target && (STREQ (target, "usr/lib") || STREQ (target, "/usr/lib")))
+      f->modules_prefix = "usr/lib/modules";
+  }
+  else if (STRPREFIX (path, "boot/vmlinuz-") && !strchr (path + 5, '/') &&
+           (type == AE_IFREG || type == AE_IFLNK)) {
+    if (!f->kernel || release_cmp (path, f->kernel) > 0) {
+      free (f->kernel);
+      f->kernel = xstrdup (path);
+    }
+  }
+  else if (STRPREFIX (path, "boot/initrd.img-") && !strchr (path + 5, '/'))
+    strv_add (&f->initrds, path);
+  return w->next->put (w->next, e, data);
+}
+
+/* "tar:PATH", "cpio:PATH", "dir:PATH", "buildroot:DIR", "none", or a
+ * bare path whose kind is looked up.
+ */
+static int
+source_entries (const char *source, struct entry_sink *sink)
+{
+  struct stat st;
+
+  if (STREQ (source, "none"))
+    return 0;
+  if (STREQ (source, "busybox"))
+    return source_busybox (sink);
+  if (STREQ (source, "debootstrap")) {
+    error ("[rootfs] source = debootstrap is not supported yet; "
+           "use a tarball made by debootstrap or mmdebstrap");
+    return -1;
+  }
+  if (STRPREFIX (source, "tar:") || STRPREFIX (source, "cpio:"))
+    return source_archive (strchr (source, ':') + 1, sink);
+  if (STRPREFIX (source, "dir:"))
+    return source_directory (source + 4, sink);
+  if (STRPREFIX (source, "buildroot:")) {
+    CLEANUP_FREE char *tar = xasprintf ("%s/rootfs.tar", source + 10);
+    if (access (tar, R_OK) == -1) {
+      error_errno ("buildroot output %s: %s", source + 10, tar);
+      return -1;
+    }
+    return source_archive (tar, sink);
+  }
+  if (stat (source, &st) == -1) {
+    error_errno ("root filesystem source %s", source);
+    return -1;
+  }
+  if (S_ISDIR (st.st_mode))
+    return source_directory (source, sink);
+  return source_archive (source, sink);
+}
+
+int
+rootfs_entries (const struct profile *p, struct rootfs_facts *facts,
+                struct entry_sink *sink)
+{
+  const char *source = profile_get (p, "rootfs", NULL, "source");
+  struct watch_sink w = {
+    .sink = { .put = watch_put, .opaque = &w },
+    .next = sink,
+    .facts = facts,
+  };
+
+  rootfs_facts_free (facts);
+  facts->modules_prefix = "lib/modules";
+  if (!source) {
+    error ("the profile names no root filesystem: set [rootfs] source");
+    return -1;
+  }
+  if (source_entries (source, &w.sink) == -1)
+    return -1;
+  if (facts->kernel) {
+    const char *release = facts->kernel + strlen ("boot/vmlinuz-");
+    CLEANUP_FREE char *initrd = xasprintf ("boot/initrd.img-%s", release);
+    for (size_t i = 0; i < facts->initrds.len; ++i)
+      if (STREQ (facts->initrds.v[i], initrd))
+        facts->initrd = xstrdup (initrd);
+  }
+  return 0;
+}
+
+void
+rootfs_facts_free (struct rootfs_facts *facts)
+{
+  free (facts->kernel);
+  free (facts->initrd);
+  strv_free (&facts->initrds);
+  memset (facts, 0, sizeof *facts);
+}

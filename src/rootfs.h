@@ -1,0 +1,28 @@
+/* The root filesystem source named by [rootfs] source: a tarball, a
+ * directory, a cpio/initramfs image, a buildroot output, a generated
+ * busybox system, or none.
+ */
+#ifndef MKVMIMG_ROOTFS_H
+#define MKVMIMG_ROOTFS_H
+
+#include "entries.h"
+#include "profile.h"
+
+/* What the build needs to know of the source, noted as entries pass. */
+struct rootfs_facts {
+  char *kernel;                 /* newest "boot/vmlinuz-REL", or NULL */
+  char *initrd;                 /* "boot/initrd.img-REL" of that kernel */
+  const char *modules_prefix;   /* "lib/modules", or "usr/lib/modules" when
+                                   lib is a symlink (merged /usr) */
+  struct strv initrds;          /* every boot/initrd.img-* seen */
+};
+
+/* Stream the source's entries into sink, filling facts.  0 or -1. */
+int rootfs_entries (const struct profile *p, struct rootfs_facts *facts,
+                    struct entry_sink *sink);
+void rootfs_facts_free (struct rootfs_facts *facts);
+
+/* source = busybox: a root filesystem from the host's busybox-static. */
+int source_busybox (struct entry_sink *sink);
+
+#endif /* MKVMIMG_ROOTFS_H */

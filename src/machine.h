@@ -45,7 +45,7 @@ struct machine {
   char *ovmf_code, *ovmf_vars;
   char *kernel, *initrd, *cmdline;  /* direct boot; paths absolute once read */
   char *disk;                   /* disk model */
-  char *disk_format;
+  char *disk_format;            /* NULL: guessed from the image */
   char *nic;
   char *console;
   struct machine_device *devices;
@@ -73,5 +73,10 @@ void cleanup_machine (void *ptr);
  */
 const char *machine_find_ovmf_code (void);
 const char *machine_find_ovmf_vars (void);
+
+/* A size as the file writes it: "1G", "512M", "1536M", "64K", bytes
+ * otherwise.  Caller frees.
+ */
+char *machine_size_string (uint64_t bytes);
 
 #endif /* MKVMIMG_MACHINE_H */

@@ -8,6 +8,4 @@
 
 int cmd_initramfs (int argc, char **argv) { error ("initramfs: not implemented"); return 1; }
 int cmd_build (int argc, char **argv) { error ("build: not implemented"); return 1; }
-int cmd_profile (int argc, char **argv) { error ("profile: not implemented"); return 1; }
-int cmd_boot (int argc, char **argv) { error ("boot: not implemented"); return 1; }
 int initramfs_read_entries (const char *path, struct entry_sink *sink) { error ("initramfs: not implemented"); return -1; }

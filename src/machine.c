@@ -1,0 +1,702 @@
+/* The machine description: defaults, reading and writing IMAGE.machine. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "mkvmimg.h"
+#include "machine.h"
+#include "tempfiles.h"
+
+/* Allowed values of the keys that take one word from a list. */
+static const char *const firmwares[] = { "bios", "uefi", "direct", NULL };
+static const char *const disks[] = {
+  "virtio", "ide", "scsi", "nvme", "none", NULL
+};
+static const char *const disk_formats[] = { "qcow2", "raw", NULL };
+static const char *const nics[] = { "virtio", "e1000", "none", NULL };
+
+static void
+set_str (char **field, const char *value)
+{
+  free (*field);
+  *field = value ? xstrdup (value) : NULL;
+}
+
+struct machine *
+machine_new_default (void)
+{
+  struct machine *m = xcalloc (1, sizeof *m);
+
+  m->arch = xstrdup ("x86_64");
+  m->qemu = xstrdup ("qemu-system-x86_64");
+  m->type = xstrdup ("q35");
+  m->memory = 1ULL << 30;
+  m->cpus = 2;
+  m->firmware = xstrdup ("bios");
+  m->disk = xstrdup ("virtio");
+  m->nic = xstrdup ("virtio");
+  m->console = xstrdup ("ttyS0");
+  return m;
+}
+
+static void
+device_free (struct machine_device *d)
+{
+  free (d->name);
+  free (d->type);
+  if (d->props) {
+    for (size_t i = 0; d->props[i]; ++i)
+      free (d->props[i]);
+    free (d->props);
+  }
+}
+
+void
+machine_free (struct machine *m)
+{
+  if (!m)
+    return;
+  free (m->arch);
+  free (m->qemu);
+  free (m->type);
+  free (m->firmware);
+  free (m->ovmf_code);
+  free (m->ovmf_vars);
+  free (m->kernel);
+  free (m->initrd);
+  free (m->cmdline);
+  free (m->disk);
+  free (m->disk_format);
+  free (m->nic);
+  free (m->console);
+  for (size_t i = 0; i < m->ndevices; ++i)
+    device_free (&m->devices[i]);
+  free (m->devices);
+  free (m);
+}
+
+void
+cleanup_machine (void *ptr)
+{
+  machine_free (*(struct machine **) ptr);
+}
+
+void
+machine_add_device (struct machine *m, const char *name, const char *type,
+                    char *const *props)
+{
+  struct machine_device *d;
+  size_t n = 0;
+
+  m->devices = xrealloc (m->devices, (m->ndevices + 1) * sizeof *m->devices);
+  d = &m->devices[m->ndevices++];
+  d->name = xstrdup (name);
+  d->type = xstrdup (type);
+  if (props)
+    while (props[n])
+      n++;
+  d->props = xcalloc (n + 1, sizeof (char *));
+  for (size_t i = 0; i < n; ++i)
+    d->props[i] = xstrdup (props[i]);
+}
+
+/* Add one "key=value" property to the last device. */
+static void
+device_add_prop (struct machine_device *d, const char *key,
+                 const char *value)
+{
+  size_t n = 0;
+
+  while (d->props[n])
+    n++;
+  d->props = xrealloc (d->props, (n + 2) * sizeof (char *));
+  d->props[n] = xasprintf ("%s=%s", key, value);
+  d->props[n + 1] = NULL;
+}
+
+char *
+machine_size_string (uint64_t bytes)
+{
+  static const char units[] = "KMGT";
+
+  for (int i = 3; i >= 0; --i) {
+    uint64_t unit = 1ULL << (10 * (i + 1));
+    if (bytes >= unit && bytes % unit == 0)
+      return xasprintf ("%llu%c", (unsigned long long) (bytes / unit),
+                        units[i]);
+  }
+  return xasprintf ("%llu", (unsigned long long) bytes);
+}
+
+static const char *
+first_readable (const char *const *paths)
+{
+  for (size_t i = 0; paths[i]; ++i)
+    if (access (paths[i], R_OK) == 0)
+      return paths[i];
+  return NULL;
+}
+
+/* Debian 12's ovmf package: the 4M images are the current ones, the 2M
+ * names are still accepted (older or hand-made installs).
+ */
+const char *
+machine_find_ovmf_code (void)
+{
+  static const char *const paths[] = {
+    "/usr/share/OVMF/OVMF_CODE_4M.fd",
+    "/usr/share/OVMF/OVMF_CODE.fd",
+    NULL
+  };
+  return first_readable (paths);
+}
+
+const char *
+machine_find_ovmf_vars (void)
+{
+  static const char *const paths[] = {
+    "/usr/share/OVMF/OVMF_VARS_4M.fd",
+    "/usr/share/OVMF/OVMF_VARS.fd",
+    NULL
+  };
+  return first_readable (paths);
+}
+
+/* Reading. */
+
+struct parser {
+  const char *path;
+  char *dir;                    /* absolute directory of path */
+  size_t lineno;
+  struct machine *m;
+  bool in_machine;              /* inside [machine] */
+  struct machine_device *dev;   /* inside [device NAME] */
+  size_t dev_lineno;            /* where that section starts */
+  bool dev_has_type;
+  unsigned seen;                /* bit per machine key: duplicates */
+  bool arch_set, qemu_set, type_set, console_set;
+};
+
+static void parse_error (const struct parser *p, const char *fs, ...)
+  ATTRIBUTE_PRINTF (2, 3);
+
+/* "mkvmimg: FILE:LINE: message". */
+static void
+parse_error (const struct parser *p, const char *fs, ...)
+{
+  CLEANUP_FREE char *msg = NULL;
+  va_list args;
+
+  va_start (args, fs);
+  if (vasprintf (&msg, fs, args) == -1)
+    msg = NULL;
+  va_end (args);
+  error ("%s:%zu: %s", p->path, p->lineno, msg ? msg : fs);
+}
+
+static char *
+strip (char *s)
+{
+  char *e;
+
+  while (isspace ((unsigned char) *s))
+    s++;
+  e = s + strlen (s);
+  while (e > s && isspace ((unsigned char) e[-1]))
+    *--e = '\0';
+  return s;
+}
+
+static bool
+in_list (const char *const *list, const char *value)
+{
+  for (size_t i = 0; list[i]; ++i)
+    if (STREQ (list[i], value))
+      return true;
+  return false;
+}
+
+static int
+check_enum (const struct parser *p, const char *key, const char *value,
+            const char *const *list)
+{
+  CLEANUP_FREE char *choices = NULL;
+  size_t len = 0;
+  FILE *fp;
+
+  if (in_list (list, value))
+    return 0;
+  fp = open_memstream (&choices, &len);
+  if (!fp) {
+    error_errno ("open_memstream");
+    return -1;
+  }
+  for (size_t i = 0; list[i]; ++i)
+    fprintf (fp, "%s%s", i ? ", " : "", list[i]);
+  fclose (fp);
+  error ("%s:%zu: %s = %s: expected one of %s", p->path, p->lineno, key,
+         value, choices);
+  return -1;
+}
+
+/* A path from the file: relative ones are relative to its directory. */
+static char *
+resolve_path (const struct parser *p, const char *value)
+{
+  if (value[0] == '/')
+    return xstrdup (value);
+  return xasprintf ("%s/%s", p->dir, value);
+}
+
+static const char *const machine_keys[] = {
+  "arch", "qemu", "type", "memory", "cpus", "firmware", "ovmf-code",
+  "ovmf-vars", "kernel", "initrd", "cmdline", "disk", "disk-format", "nic",
+  "console", NULL
+};
+
+static int
+machine_key (struct parser *p, const char *key, const char *value)
+{
+  struct machine *m = p->m;
+  size_t k;
+
+  for (k = 0; machine_keys[k]; ++k)
+    if (STREQ (machine_keys[k], key))
+      break;
+  if (!machine_keys[k]) {
+    parse_error (p, "unknown key '%s' in [machine]", key);
+    return -1;
+  }
+  if (p->seen & (1u << k)) {
+    parse_error (p, "'%s' is set twice", key);
+    return -1;
+  }
+  p->seen |= 1u << k;
+
+  if (*value == '\0' && !STREQ (key, "cmdline")) {
+    parse_error (p, "%s: empty value", key);
+    return -1;
+  }
+
+  if (STREQ (key, "arch")) {
+    set_str (&m->arch, value);
+    p->arch_set = true;
+  }
+  else if (STREQ (key, "qemu")) {
+    set_str (&m->qemu, value);
+    p->qemu_set = true;
+  }
+  else if (STREQ (key, "type")) {
+    set_str (&m->type, value);
+    p->type_set = true;
+  }
+  else if (STREQ (key, "memory")) {
+    unsigned long long n;
+    if (parse_size (value, &n) == -1 || n < (1ULL << 20)) {
+      parse_error (p, "memory = %s: expected a size of at least 1M "
+                   "such as 512M or 2G", value);
+      return -1;
+    }
+    m->memory = n;
+  }
+  else if (STREQ (key, "cpus")) {
+    char *end;
+    long n;
+    errno = 0;
+    n = strtol (value, &end, 10);
+    if (errno || *end || end == value || n < 1 || n > 1024) {
+      parse_error (p, "cpus = %s: expected a number from 1 to 1024",
+                   value);
+      return -1;
+    }
+    m->cpus = n;
+  }
+  else if (STREQ (key, "firmware")) {
+    if (check_enum (p, key, value, firmwares) == -1)
+      return -1;
+    set_str (&m->firmware, value);
+  }
+  else if (STREQ (key, "ovmf-code")) {
+    free (m->ovmf_code);
+    m->ovmf_code = resolve_path (p, value);
+  }
+  else if (STREQ (key, "ovmf-vars")) {
+    free (m->ovmf_vars);
+    m->ovmf_vars = resolve_path (p, value);
+  }
+  else if (STREQ (key, "kernel")) {
+    free (m->kernel);
+    m->kernel = resolve_path (p, value);
+  }
+  else if (STREQ (key, "initrd")) {
+    free (m->initrd);
+    m->initrd = resolve_path (p, value);
+  }
+  else if (STREQ (key, "cmdline"))
+    set_str (&m->cmdline, value);
+  else if (STREQ (key, "disk")) {
+    if (check_enum (p, key, value, disks) == -1)
+      return -1;
+    set_str (&m->disk, value);
+  }
+  else if (STREQ (key, "disk-format")) {
+    if (check_enum (p, key, value, disk_formats) == -1)
+      return -1;
+    set_str (&m->disk_format, value);
+  }
+  else if (STREQ (key, "nic")) {
+    if (check_enum (p, key, value, nics) == -1)
+      return -1;
+    set_str (&m->nic, value);
+  }
+  else if (STREQ (key, "console")) {
+    set_str (&m->console, value);
+    p->console_set = true;
+  }
+  return 0;
+}
+
+/* Device property names: what QEMU accepts as a property name. */
+static bool
+valid_prop_name (const char *key)
+{
+  if (!*key)
+    return false;
+  for (const char *c = key; *c; ++c)
+    if (!isalnum ((unsigned char) *c) && !strchr ("-_.", *c))
+      return false;
+  return true;
+}
+
+static int
+device_key (struct parser *p, const char *key, const char *value)
+{
+  struct machine_device *d = p->dev;
+
+  if (STREQ (key, "type")) {
+    if (p->dev_has_type) {
+      parse_error (p, "'type' is set twice in [device %s]", d->name);
+      return -1;
+    }
+    if (!*value) {
+      parse_error (p, "type: empty value");
+      return -1;
+    }
+    set_str (&d->type, value);
+    p->dev_has_type = true;
+    return 0;
+  }
+  if (!valid_prop_name (key)) {
+    parse_error (p, "[device %s]: '%s' is not a device property name",
+                 d->name, key);
+    return -1;
+  }
+  for (size_t i = 0; d->props[i]; ++i) {
+    size_t n = strlen (key);
+    if (strncmp (d->props[i], key, n) == 0 && d->props[i][n] == '=') {
+      parse_error (p, "'%s' is set twice in [device %s]", key, d->name);
+      return -1;
+    }
+  }
+  device_add_prop (d, key, value);
+  return 0;
+}
+
+/* End of a [device] section: it needs its type. */
+static int
+device_end (struct parser *p)
+{
+  if (p->dev && !p->dev_has_type) {
+    error ("%s:%zu: [device %s] has no 'type'", p->path, p->dev_lineno,
+           p->dev->name);
+    return -1;
+  }
+  p->dev = NULL;
+  return 0;
+}
+
+static int
+section_line (struct parser *p, char *line)
+{
+  char *end = strchr (line, ']');
+  char *name;
+
+  if (!end || strip (end + 1)[0] != '\0') {
+    parse_error (p, "expected '[section]'");
+    return -1;
+  }
+  *end = '\0';
+  name = strip (line + 1);
+  if (device_end (p) == -1)
+    return -1;
+  p->in_machine = false;
+  if (STREQ (name, "machine")) {
+    p->in_machine = true;
+    return 0;
+  }
+  if (STRPREFIX (name, "device") && isspace ((unsigned char) name[6])) {
+    const char *dname = strip (name + 6);
+    for (size_t i = 0; i < p->m->ndevices; ++i)
+      if (STREQ (p->m->devices[i].name, dname)) {
+        parse_error (p, "[device %s] appears twice", dname);
+        return -1;
+      }
+    if (!valid_prop_name (dname)) {
+      parse_error (p, "[device %s]: the name may only have letters, "
+                   "digits, '-', '_' and '.'", dname);
+      return -1;
+    }
+    machine_add_device (p->m, dname, "", NULL);
+    p->dev = &p->m->devices[p->m->ndevices - 1];
+    p->dev_lineno = p->lineno;
+    p->dev_has_type = false;
+    return 0;
+  }
+  parse_error (p, "unknown section [%s] (expected [machine] or "
+               "[device NAME])", name);
+  return -1;
+}
+
+/* Keys that depend on others, once the whole file is read. */
+static int
+finish (struct parser *p)
+{
+  struct machine *m = p->m;
+
+  if (p->arch_set && !STREQ (m->arch, "x86_64")) {
+    /* Other architectures: the QEMU binary and machine type follow. */
+    if (!p->qemu_set)
+{
+      free (m->qemu);
+      m->qemu = xasprintf ("qemu-system-%s", m->arch);
+    }
+    if (!p->type_set)
+      set_str (&m->type, "virt");
+    if (!p->console_set)
+      set_str (&m->console, STREQ (m->arch, "aarch64") ||
+               STREQ (m->arch, "arm") ? "ttyAMA0" : "ttyS0");
+  }
+  if (STREQ (m->firmware, "direct") && !m->kernel) {
+    error ("%s: firmware = direct needs a kernel", p->path);
+    return -1;
+  }
+  if (!STREQ (m->firmware, "direct") && (m->kernel || m->initrd))
+    warning ("%s: kernel and initrd are only used with firmware = direct",
+             p->path);
+  return 0;
+}
+
+/* The absolute directory of path (symbolic links resolved), or NULL. */
+static char *
+absolute_dir (const char *path)
+{
+  CLEANUP_FREE char *copy = xstrdup (path);
+  char *dir = realpath (dirname (copy), NULL);
+
+  if (!dir)
+    error_errno ("%s: directory", path);
+  return dir;
+}
+
+struct machine *
+machine_read (const char *path)
+{
+  CLEANUP_MACHINE struct machine *m = NULL;
+  CLEANUP_FREE char *text = NULL;
+  CLEANUP_FREE char *dir = NULL;
+  struct parser p = { .path = path };
+  char *line, *next;
+
+  text = read_whole_file (path, NULL);
+  if (!text)
+    return NULL;
+  dir = absolute_dir (path);
+  if (!dir)
+    return NULL;
+  m = machine_new_default ();
+  p.dir = dir;
+  p.m = m;
+
+  for (line = text; line; line = next) {
+    char *eq, *s, *key, *value;
+
+    next = strchr (line, '\n');
+    if (next)
+      *next++ = '\0';
+    p.lineno++;
+    s = strip (line);
+    if (*s == '\0' || *s == '#')
+      continue;
+    if (*s == '[') {
+      if (section_line (&p, s) == -1)
+        return NULL;
+      continue;
+    }
+    eq = strchr (s, '=');
+    if (!eq) {
+      parse_error (&p, "expected 'key = value', '[section]' or "
+                   "'# comment'");
+      return NULL;
+    }
+    *eq = '\0';
+    key = strip (s);
+    value = strip (eq + 1);
+    if (!*key) {
+      parse_error (&p, "a key is missing before '='");
+      return NULL;
+    }
+    if (p.in_machine) {
+      if (machine_key (&p, key, value) == -1)
+        return NULL;
+    }
+    else if (p.dev) {
+      if (device_key (&p, key, value) == -1)
+        return NULL;
+    }
+    else {
+      parse_error (&p, "'%s' is outside any section (start with "
+                   "[machine])", key);
+      return NULL;
+    }
+  }
+  if (device_end (&p) == -1 || finish (&p) == -1)
+    return NULL;
+
+  struct machine *ret = m;
+  m = NULL;
+  return ret;
+}
+
+/* Writing. */
+
+/* kernel and initrd inside dir are written relative to it. */
+static const char *
+relative_to (const char *dir, const char *path, char **abs_rtn)
+{
+  size_t n = strlen (dir);
+  char *abs = realpath (path, NULL);
+
+  if (!abs) {
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd (cwd, sizeof cwd))
+      abs = xstrdup (path);
+    else
+      abs = xasprintf ("%s/%s", cwd, path);
+  }
+  *abs_rtn = abs;
+  if (strncmp (abs, dir, n) == 0 && abs[n] == '/' && abs[n + 1])
+    return abs + n + 1;
+  return abs;
+}
+
+static int
+check_value (const char *path, const char *key, const char *value)
+{
+  if (strchr (value, '\n')) {
+    error ("write %s: %s: a value cannot contain a newline", path, key);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+write_text (const struct machine *m, const char *path, const char *dir,
+            FILE *fp)
+{
+  CLEANUP_FREE char *memory = machine_size_string (m->memory);
+  const struct {
+    const char *key, *value;
+    bool is_path;
+  } keys[] = {
+    { "arch", m->arch },
+    { "qemu", m->qemu },
+    { "type", m->type },
+    { "memory", memory },
+    { "cpus", NULL },
+    { "firmware", m->firmware },
+    { "ovmf-code", m->ovmf_code, true },
+    { "ovmf-vars", m->ovmf_vars, true },
+    { "kernel", m->kernel, true },
+    { "initrd", m->initrd, true },
+    { "cmdline", m->cmdline },
+    { "disk", m->disk },
+    { "disk-format", m->disk_format },
+    { "nic", m->nic },
+    { "console", m->console },
+  };
+
+  fprintf (fp, "# The machine this image boots on, read by 'mkvmimg boot'.\n"
+           "# Relative paths are relative to this file.\n\n[machine]\n");
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; ++i) {
+    CLEANUP_FREE char *abs = NULL;
+    const char *value = keys[i].value;
+
+    if (STREQ (keys[i].key, "cpus")) {
+      fprintf (fp, "cpus = %d\n", m->cpus);
+      continue;
+    }
+    if (!value)
+      continue;
+    if (check_value (path, keys[i].key, value) == -1)
+      return -1;
+    if (keys[i].is_path)
+      value = relative_to (dir, value, &abs);
+    fprintf (fp, "%s = %s\n", keys[i].key, value);
+  }
+  for (size_t i = 0; i < m->ndevices; ++i) {
+    const struct machine_device *d = &m->devices[i];
+    fprintf (fp, "\n[device %s]\ntype = %s\n", d->name, d->type);
+    for (size_t j = 0; d->props && d->props[j]; ++j) {
+      const char *eq = strchr (d->props[j], '=');
+      if (!eq || eq == d->props[j]) {
+        error ("write %s: [device %s]: '%s' is not key=value", path,
+               d->name, d->props[j]);
+        return -1;
+      }
+      if (check_value (path, d->name, d->props[j]) == -1)
+        return -1;
+      fprintf (fp, "%.*s = %s\n", (int) (eq - d->props[j]), d->props[j],
+               eq + 1);
+    }
+  }
+  return 0;
+}
+
+int
+machine_write (const struct machine *m, const char *path)
+{
+  CLEANUP_FREE char *dir = absolute_dir (path);
+  struct atomic_output out;
+  FILE *fp;
+
+  if (!dir)
+    return -1;
+  if (atomic_output_begin (&out, path, true) == -1)
+    return -1;
+  fp = fopen (out.tmp, "w");
+  if (!fp) {
+    error_errno ("open %s", out.tmp);
+    atomic_output_abort (&out);
+    return -1;
+  }
+  if (write_text (m, path, dir, fp) == -1) {
+    fclose (fp);
+    atomic_output_abort (&out);
+    return -1;
+  }
+  if (ferror (fp) | fclose (fp)) {
+    error_errno ("write %s", out.tmp);
+    atomic_output_abort (&out);
+    return -1;
+  }
+  if (atomic_output_commit (&out, 0644) == -1) {
+    atomic_output_abort (&out);
+    return -1;
+  }
+  return 0;
+}

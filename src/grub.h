@@ -20,11 +20,34 @@ struct grub_config {
   bool bios, efi;               /* which modules to ship in /boot/grub */
 };
 
+/* Where Debian's grub-pc-bin and grub-efi-amd64-bin install the
+ * platform directories (i386-pc, x86_64-efi).
+ */
+#define GRUB_LIB_DIR "/usr/lib/grub"
+
 /* Entries for the root filesystem: /boot/grub/grub.cfg and the module
  * directories (/boot/grub/i386-pc, /boot/grub/x86_64-efi) for the
  * targets asked for.
  */
 int grub_rootfs_entries (const struct grub_config *cfg, struct entry_sink *sink);
+
+/* The text of grub.cfg for cfg.  Caller frees.  NULL with the error
+ * reported.
+ */
+char *grub_cfg_text (const struct grub_config *cfg);
+
+/* The config embedded in both images: find the root filesystem by its
+ * UUID and set $prefix to its grub directory, from where normal mode
+ * reads grub.cfg.  Caller frees.
+ */
+char *grub_early_config (const struct grub_config *cfg);
+
+/* Run grub-mkimage for a platform ("i386-pc", "x86_64-efi") with the
+ * early config and the given modules (NULL-terminated), writing
+ * out_file.  0, or -1 with the error reported.
+ */
+int grub_mkimage (const char *platform, const char *out_file,
+                  const struct grub_config *cfg, const char *const *modules);
 
 /* BIOS: make core.img (embedded config: search the root UUID, load
  * grub.cfg from it), write it at core_offset (the BIOS boot partition on

@@ -69,4 +69,35 @@ bool profile_has_section (const struct profile *p, const char *section,
 const char *profile_where (const struct profile *p, const char *section,
                            const char *name, const char *key);
 
+/* Added by the profile area (not in the first interface). */
+
+/* A size-or-percent key ([image] margin): a size as such, or "N%" as
+ * N percent of base.  0 when unset.
+ */
+unsigned long long profile_get_size_relative (const struct profile *p,
+                                              const char *section,
+                                              const char *name,
+                                              const char *key,
+                                              unsigned long long base);
+/* A path key.  A relative path is relative to the directory of the
+ * profile file that set it (to the current directory for --set, the
+ * built-in profile and standard input).  [kernel] image = host gives the
+ * newest /boot/vmlinuz-* of the host.  0 with *path_rtn NULL when the key
+ * is unset; -1 on error (reported).  Caller frees *path_rtn.
+ */
+int profile_get_path (const struct profile *p, const char *section,
+                      const char *name, const char *key, char **path_rtn);
+/* The same rule for a path found inside a value, e.g. after "tar:" in
+ * [rootfs] source.  Caller frees.
+ */
+char *profile_resolve_path (const struct profile *p, const char *section,
+                            const char *name, const char *key,
+                            const char *path);
+/* Print the resolved profile as JSON: one object per unnamed section,
+ * an array of objects (with "name") per named section type; sizes in
+ * bytes, ints as numbers, bools as true/false, lists as arrays, unset
+ * keys as null.
+ */
+void profile_print_json (const struct profile *p, FILE *fp);
+
 #endif /* MKVMIMG_PROFILE_H */

@@ -1,0 +1,201 @@
+/* The profile schema.  Adding a key is one line in profile_keys[] and
+ * one =item in man/profile-SECTION.pod (tests/profile-keys-man.sh checks
+ * that both agree).
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "mkvmimg.h"
+#include "profile.h"
+#include "profile-keys.h"
+
+const struct profile_section_def profile_sections[] = {
+  { "image", false, "the disk image: format, size, partition table" },
+  { "rootfs", false, "where the root filesystem comes from" },
+  { "partition", true, "one partition of the disk, in order" },
+  { "kernel", false, "the kernel, initrd and modules installed" },
+  { "boot", false, "the boot loader" },
+  { "machine", false, "the virtual machine the image runs on" },
+  { "device", true, "an extra emulated QEMU device" },
+  { NULL, false, NULL }
+};
+
+/* [partition NAME] type: from the name. */
+static const char *
+partition_type_default (const struct profile *p, const char *name)
+{
+  if (name && (STREQ (name, "bios") || STREQ (name, "esp")
+               || STREQ (name, "swap")))
+    return name;
+  return "linux";
+}
+
+/* [partition NAME] fs: from the type. */
+static const char *
+partition_fs_default (const struct profile *p, const char *name)
+{
+  const char *type = profile_get (p, "partition", name, "type");
+
+  if (!type || STREQ (type, "linux"))
+    return "ext4";
+  if (STREQ (type, "esp"))
+    return "vfat";
+  if (STREQ (type, "swap"))
+    return "swap";
+  return "none";                /* bios boot partition */
+}
+
+/* [partition NAME] mount: root on /, the ESP on /boot/efi. */
+static const char *
+partition_mount_default (const struct profile *p, const char *name)
+{
+  const char *type = profile_get (p, "partition", name, "type");
+  const char *fs = profile_get (p, "partition", name, "fs");
+
+  if (fs && (STREQ (fs, "none") || STREQ (fs, "swap")))
+    return NULL;
+  if (name && STREQ (name, "root"))
+    return "/";
+  if (type && STREQ (type, "esp"))
+    return "/boot/efi";
+  return NULL;
+}
+
+/* [partition root] label: [rootfs] label. */
+static const char *
+partition_label_default (const struct profile *p, const char *name)
+{
+  if (name && STREQ (name, "root"))
+    return profile_get (p, "rootfs", NULL, "label");
+  return NULL;
+}
+
+#define S PT_STRING
+#define P PT_PATH
+#define Z PT_SIZE
+#define I PT_INT
+#define B PT_BOOL
+#define E PT_ENUM
+#define L PT_LIST
+#define ZP PT_SIZE_OR_PERCENT
+#define R PK_REQUIRED
+
+/* section, key, type, default, allowed, flags, computed default,
+ * documentation, example.
+ */
+const struct profile_key profile_keys[] = {
+  { "image", "format", E, "qcow2", "qcow2|raw", 0, NULL,
+    "format of the output image", "raw" },
+  { "image", "size", Z, NULL, "1M..", 0, NULL,
+    "virtual size of the disk; unset: computed from the content", "8G" },
+  { "image", "margin", ZP, "20%", NULL, 0, NULL,
+    "free space added to the computed root filesystem size", "512M" },
+  { "image", "table", E, "gpt", "gpt|msdos", 0, NULL,
+    "partition table type", "msdos" },
+  { "image", "seed", S, NULL, NULL, 0, NULL,
+    "seed for UUIDs; unset: random, set: reproducible", "my-image-1" },
+  { "image", "arch", E, "x86_64", "x86_64", 0, NULL,
+    "architecture of the image", "x86_64" },
+  { "image", "output", P, NULL, NULL, 0, NULL,
+    "output file; unset: -o, or mkvmimg.qcow2", "debian.qcow2" },
+
+  { "rootfs", "source", S, NULL, NULL, R, NULL,
+    "tar:PATH, cpio:PATH, dir:PATH, buildroot:DIR, PATH or none",
+    "tar:rootfs.tar.zst" },
+  { "rootfs", "label", S, "root", "..16", 0, NULL,
+    "ext4 label of the root filesystem", "debian" },
+
+  { "partition", "size", Z, NULL, "1M..", 0, NULL,
+    "size of the partition; unset (last one only): the rest of the disk",
+    "4G" },
+  { "partition", "type", E, NULL, "bios|esp|swap|linux", 0,
+    partition_type_default,
+    "partition type; default from the name", "esp" },
+  { "partition", "fs", E, NULL, "ext4|vfat|swap|none", 0,
+    partition_fs_default,
+    "filesystem made on the partition; default from the type", "vfat" },
+  { "partition", "mount", P, NULL, NULL, 0, partition_mount_default,
+    "mount point in /etc/fstab; root: /, ESP: /boot/efi", "/srv" },
+  { "partition", "label", S, NULL, "..16", 0, partition_label_default,
+    "filesystem label; root: the [rootfs] label", "data" },
+  { "partition", "bootable", B, "no", NULL, 0, NULL,
+    "legacy BIOS bootable flag (msdos: the active flag)", "yes" },
+
+  { "kernel", "image", P, NULL, NULL, PK_HOST, NULL,
+    "kernel image on the host, or host: the newest /boot/vmlinuz-*",
+    "/boot/vmlinuz-6.1.0-56-amd64" },
+  { "kernel", "initrd", P, NULL, NULL, 0, NULL,
+    "initrd file on the host", "/boot/initrd.img-6.1.0-56-amd64" },
+  { "kernel", "modules", P, NULL, NULL, 0, NULL,
+    "directory holding lib/modules/RELEASE, or that directory itself",
+    "/lib/modules/6.1.0-56-amd64" },
+  { "kernel", "release", S, NULL, NULL, 0, NULL,
+    "kernel release; unset: read from the kernel image", "6.1.0-56-amd64" },
+  { "kernel", "cmdline", S, "console=tty0 console=ttyS0,115200", NULL, 0, NULL,
+    "kernel command line", "console=ttyS0 quiet" },
+
+  { "boot", "loader", E, "hybrid", "bios|uefi|hybrid|none", 0, NULL,
+    "boot loader installed", "bios" },
+  { "boot", "timeout", I, "1", "0..60", 0, NULL,
+    "boot menu timeout in seconds", "5" },
+
+  { "machine", "memory", Z, "1G", "64M..", 0, NULL,
+    "memory of the virtual machine", "2G" },
+  { "machine", "cpus", I, "2", "1..64", 0, NULL,
+    "number of virtual CPUs", "4" },
+  { "machine", "disk", E, "virtio", "virtio|ide|scsi|nvme|none", 0, NULL,
+    "disk controller model", "nvme" },
+  { "machine", "nic", E, "virtio", "virtio|e1000|none", 0, NULL,
+    "network card model", "e1000" },
+  { "machine", "qemu", P, "qemu-system-x86_64", NULL, 0, NULL,
+    "QEMU program", "/opt/qemu/bin/qemu-system-x86_64" },
+  { "machine", "type", S, "q35", "1..", 0, NULL,
+    "QEMU machine type", "pc" },
+
+  { "device", "type", S, NULL, NULL, R, NULL,
+    "QEMU device type", "edu" },
+  { "device", "bus", S, NULL, NULL, 0, NULL,
+    "bus the device is plugged into", "pcie.0" },
+  { "device", "addr", S, NULL, NULL, 0, NULL,
+    "address on the bus", "0x10" },
+  { "device", "props", L, NULL, NULL, PK_KEYVALUE, NULL,
+    "device properties, key=value each", "dma_mask=0xffffffff" },
+
+  { NULL }
+};
+
+const struct profile_section_def *
+profile_find_section (const char *section)
+{
+  for (const struct profile_section_def *s = profile_sections;
+       s->section; ++s)
+    if (STREQ (s->section, section))
+      return s;
+  return NULL;
+}
+
+const struct profile_key *
+profile_find_key (const char *section, const char *key)
+{
+  for (const struct profile_key *k = profile_keys; k->section; ++k)
+    if (STREQ (k->section, section) && STREQ (k->key, key))
+      return k;
+  return NULL;
+}
+
+const char *
+profile_type_name (enum profile_type type)
+{
+  switch (type) {
+  case PT_STRING: return "string";
+  case PT_PATH: return "path";
+  case PT_SIZE: return "size";
+  case PT_INT: return "int";
+  case PT_BOOL: return "bool";
+  case PT_ENUM: return "enum";
+  case PT_LIST: return "list";
+  case PT_SIZE_OR_PERCENT: return "size-or-percent";
+  }
+  return "?";
+}

@@ -6,6 +6,4 @@
 #include "cli.h"
 #include "initramfs.h"
 
-int cmd_initramfs (int argc, char **argv) { error ("initramfs: not implemented"); return 1; }
 int cmd_build (int argc, char **argv) { error ("build: not implemented"); return 1; }
-int initramfs_read_entries (const char *path, struct entry_sink *sink) { error ("initramfs: not implemented"); return -1; }

@@ -78,6 +78,10 @@ boot ()
   grep -q "$title" "$log" || fail "$name: GRUB's menu entry '$title' was not on the serial console"
   grep -q "Command line: .*root=UUID=$uuid ro console=tty0 console=ttyS0,115200" "$log" ||
     fail "$name: the kernel command line is not the one from grub.cfg"
+  # Evidence in the test log: the menu, the command line, the marker.
+  grep -a -o "$title" "$log" | head -n 1 | sed "s/^/$name: menu: /"
+  grep -a -m 1 "Command line: " "$log" | tr -d '\r' | sed "s/^/$name: /"
+  grep -a -m 1 "$marker" "$log" | tr -d '\r' | sed "s/^/$name: init: /"
   echo "$name: booted in $((end - start)) s (TCG)"
 }
 

@@ -18,11 +18,13 @@
 #include "build-layout.h"
 #include "child.h"
 #include "cli.h"
+#include "devices.h"
 #include "entries.h"
 #include "ext4.h"
 #include "grub.h"
 #include "kernel.h"
 #include "machine.h"
+#include "modules.h"
 #include "nbd_output.h"
 #include "partition.h"
 #include "profile.h"
@@ -37,6 +39,7 @@ struct build_opts {
   const char *profile;          /* PROFILE argument; NULL: built-in default */
   const char *output;           /* -o, --output */
   int force;                    /* --force */
+  int strict;                   /* --strict */
   struct strv sets;             /* --set SECTION.KEY=VALUE */
 };
 
@@ -47,6 +50,8 @@ struct build {
   struct kernel kernel;
   struct rootfs_facts facts;    /* what the root source holds */
   struct disk_plan plan;
+  struct module_set modules;    /* [module] sections, built */
+  bool strict;
   char *working;                /* the raw working file */
   char *kernel_path, *initrd_path;  /* in the image, for grub.cfg */
   char *cmdline;                /* the full kernel command line */
@@ -203,6 +208,8 @@ populate_root (struct build *b)
   r = emit_root (b, sink, true);
   if (r == 0)
     r = emit_grub (b, sink);
+  if (r == 0)
+    r = modules_entries (b->p, &b->modules, b->facts.modules_prefix, sink);
   if (r == 0 && sink->finish)
     r = sink->finish (sink);
   ext4_sink_free (sink);
@@ -319,6 +326,27 @@ write_machine (struct build *b, bool force)
   return machine_write (m, path);
 }
 
+/* Build the [module]s for the kernel that boots, and check that the
+ * [device]s have drivers.
+ */
+static int
+prepare_modules (struct build *b)
+{
+  CLEANUP_FREE char *release = NULL;
+  CLEANUP_FREE char *alias = NULL;
+
+  if (b->kernel.release)
+    release = xstrdup (b->kernel.release);
+  else if (b->kernel_path)
+    release = xstrdup (b->kernel_path + strlen ("/boot/vmlinuz-"));
+  if (modules_prepare (b->p, &b->kernel, release, &b->modules) == -1)
+    return -1;
+  if (b->modules.staging)
+    alias = xasprintf ("%s/lib/modules/%s/modules.alias", b->modules.staging,
+                       b->modules.release);
+  return devices_check_drivers (b->p, &b->modules, alias, b->strict);
+}
+
 /* The estimate pass: how big the root filesystem must be. */
 static int
 estimate_root (struct build *b, uint64_t *bytes_rtn)
@@ -338,6 +366,10 @@ estimate_root (struct build *b, uint64_t *bytes_rtn)
     r = choose_kernel (b);
   if (r == 0)
     r = emit_grub (b, sink);
+  if (r == 0)
+    r = prepare_modules (b);
+  if (r == 0)
+    r = modules_entries (b->p, &b->modules, b->facts.modules_prefix, sink);
   ext4_estimate_sink_free (sink);
   if (r == -1)
     return -1;
@@ -382,6 +414,9 @@ build (struct build_opts *o)
     error ("%s: output exists (use --force to replace it)", b.output);
     goto out;
   }
+  b.strict = o->strict;
+  if (devices_check_qemu (b.p) == -1)
+    goto out;
   if (kernel_from_profile (b.p, &b.kernel) == -1)
     goto out;
 
@@ -430,6 +465,7 @@ build (struct build_opts *o)
   free (b.initrd_path);
   free (b.cmdline);
   plan_free (&b.plan);
+  module_set_free (&b.modules);
   rootfs_facts_free (&b.facts);
   kernel_free (&b.kernel);
   profile_free (b.p);
@@ -462,6 +498,8 @@ cmd_build (int argc, char **argv)
       "Write the image to OUTPUT (a file, or an NBD URI)", "OUTPUT" },
     { "force", 'f', POPT_ARG_NONE, &o.force, 0,
       "Replace an existing output", NULL },
+    { "strict", '\0', POPT_ARG_NONE, &o.strict, 0,
+      "Make driver and device mismatches errors, not warnings", NULL },
     { "set", 's', POPT_ARG_STRING, NULL, 's',
       "Override a profile key", "SECTION[.NAME].KEY=VALUE" },
     COMMON_OPTIONS,

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "mkvmimg.h"
+#include "child.h"
+#include "tempfiles.h"
 #include "entries.h"
 #include "kernel.h"
 #include "profile.h"
@@ -124,9 +126,57 @@ is_dir (const char *path)
   return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
 }
 
+/* [kernel] tree = DIR: a kernel build tree.  The image from
+ * arch/x86/boot/bzImage, the release from include/config/kernel.release,
+ * and, when modules were built (modules.order), `make modules_install`
+ * into a private staging tree.
+ */
+static int
+kernel_from_tree (const char *tree, struct kernel *k)
+{
+  CLEANUP_FREE char *release_file = xasprintf ("%s/include/config/kernel.release",
+                                               tree);
+  CLEANUP_FREE char *order = xasprintf ("%s/modules.order", tree);
+  CLEANUP_FREE char *release = NULL;
+
+  k->image = xasprintf ("%s/arch/x86/boot/bzImage", tree);
+  if (access (k->image, R_OK) == -1) {
+    error_errno ("kernel tree %s: %s (has the kernel been built?)", tree,
+                 k->image);
+    return -1;
+  }
+  release = read_whole_file (release_file, NULL);
+  if (!release)
+    return -1;
+  release[strcspn (release, "\n")] = '\0';
+  if (!*release) {
+    error ("kernel tree %s: %s is empty", tree, release_file);
+    return -1;
+  }
+  k->release = xstrdup (release);
+  if (access (order, R_OK) == 0) {
+    CLEANUP_FREE char *staging = tmpdir_path ("kernel-modules");
+    CLEANUP_FREE char *mod_path = NULL;
+    if (!staging)
+      return -1;
+    mod_path = xasprintf ("INSTALL_MOD_PATH=%s", staging);
+    const char *argv[] = { "make", "-s", "-C", tree, mod_path,
+                           "INSTALL_MOD_STRIP=1", "DEPMOD=true",
+                           "modules_install", NULL };
+    struct child_opts o = CHILD_OPTS_INIT;
+    o.stdout_fd = STDERR_FILENO;
+    info ("installing the modules of %s", tree);
+    if (child_run (argv, &o) == -1)
+      return -1;
+    k->modules = xasprintf ("%s/lib/modules/%s", staging, k->release);
+  }
+  return 0;
+}
+
 int
 kernel_from_profile (const struct profile *p, struct kernel *k)
 {
+  const char *tree = profile_get (p, "kernel", NULL, "tree");
   const char *image = profile_get (p, "kernel", NULL, "image");
   const char *initrd = profile_get (p, "kernel", NULL, "initrd");
   const char *modules = profile_get (p, "kernel", NULL, "modules");
@@ -134,6 +184,18 @@ kernel_from_profile (const struct profile *p, struct kernel *k)
   bool host;
 
   memset (k, 0, sizeof *k);
+  if (tree && image) {
+    error ("%s: [kernel] takes image or tree, not both",
+           profile_where (p, "kernel", NULL, "tree"));
+    return -1;
+  }
+  if (tree) {
+    if (kernel_from_tree (tree, k) == -1)
+      goto error;
+    if (initrd && !STREQ (initrd, "none"))
+      k->initrd = xstrdup (initrd);
+    return 0;
+  }
   if (!image)
     return 0;
   host = STREQ (image, "host");

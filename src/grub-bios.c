@@ -204,8 +204,20 @@ grub_install_bios (const char *image, const struct grub_config *cfg,
            "signature); partition the disk first", image);
     return -1;
   }
+  /* The first MBR entry of a GPT disk is the protective one (0xee). */
+  if (msdos == (sector0[0x1be + 4] == 0xee)) {
+    error ("grub bios: %s: %s", image,
+           msdos ? "the disk has a GPT, not an msdos partition table"
+           : "the disk has no GPT (no protective MBR)");
+    return -1;
+  }
   if (msdos && check_msdos_gap (sector0, core_lba, core_sectors) == -1)
     return -1;
+  if (!msdos && core_lba < 34) {
+    error ("grub bios: core.img at sector %llu would overwrite the GPT",
+           (unsigned long long) core_lba);
+    return -1;
+  }
 
   /* boot.img, keeping from the old sector 0 what grub-bios-setup keeps
    * for a hard disk: a BPB, the disk signature and the partition table.

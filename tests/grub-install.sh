@@ -88,6 +88,9 @@ cmp "$gpt" "$tmp/gpt.copy" || fail "a refused install changed the disk"
 # Not on a sector boundary, or at sector 0: refused.
 expect_fail "$test_grub" bios "$gpt" gpt 1000 1M $uuid
 expect_fail "$test_grub" bios "$gpt" gpt 0 1M $uuid
+# Over the GPT itself, or as if it were an msdos disk: refused.
+expect_fail "$test_grub" bios "$gpt" gpt 512 1M $uuid
+expect_fail "$test_grub" bios "$gpt" msdos 512 $((2047 * 512)) $uuid
 cmp "$gpt" "$tmp/gpt.copy" || fail "a refused install changed the disk"
 
 "$test_grub" bios "$gpt" gpt $((2048 * 512)) $((2048 * 512)) $uuid
@@ -126,6 +129,7 @@ printf 'label: dos\nunit: sectors\nstart=64, type=83\n' | sfdisk -q "$bad"
 cp "$bad" "$tmp/bad.copy"
 expect_fail "$test_grub" bios "$bad" msdos 512 $((63 * 512)) $uuid
 expect_fail "$test_grub" bios "$bad" msdos 512 $((2047 * 512)) $uuid
+expect_fail "$test_grub" bios "$bad" gpt $((2048 * 512)) 1M $uuid
 cmp "$bad" "$tmp/bad.copy" || fail "a refused install changed the disk"
 
 # No partition table at all: refused.

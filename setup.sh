@@ -14,6 +14,7 @@ PACKAGES="
   libext2fs-dev libcrypt-dev libkmod-dev libguestfs-dev
   qemu-utils qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   mtools dosfstools e2fsprogs fdisk parted
+  gdisk
   debootstrap mmdebstrap busybox-static
   linux-image-amd64 linux-headers-amd64 kmod
   zstd xz-utils lz4 lzop bzip2 gzip cpio

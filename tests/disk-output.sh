@@ -1,0 +1,169 @@
+#!/bin/sh
+# nbd_output_write: a sparse raw working file to qcow2 and raw through a
+# socket-activated qemu-nbd, and to an NBD URI.  Checks: identical
+# contents (qemu-img compare, cmp), sparse output, atomic final name,
+# --force, errors that leave nothing behind (a URI that is unreachable
+# or too small, a qemu-nbd killed in the middle, a SIGTERM), and no
+# qemu-nbd left running.
+. "$top_srcdir/tests/functions.sh"
+requires qemu-img qemu-nbd
+T="$top_builddir/tests/test-disk"
+MiB=1048576
+
+no_qemu_nbd_left ()
+{
+  if pgrep -f "qemu-nbd.*$tmp" >/dev/null; then
+    pgrep -af "qemu-nbd.*$tmp" >&2
+    fail "a qemu-nbd is left behind"
+  fi
+}
+server_pid=
+stop_server ()
+{
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+  fi
+  server_pid=
+}
+cleanup_fn stop_server
+
+# ---- The working file: data at scattered offsets, holes, and an
+# allocated range of zeros (which must not be written either).
+w="$tmp/working.raw"
+truncate -s 1G "$w"
+data=0
+for mib in 0 5 100 333 900; do
+  head -c $((3 * MiB)) /dev/urandom | dd of="$w" bs=1M seek=$mib conv=notrunc status=none
+  data=$((data + 3 * MiB))
+done
+printf 'x' | dd of="$w" bs=1 seek=$((700 * MiB + 12345)) conv=notrunc status=none
+dd if=/dev/zero of="$w" bs=1M seek=500 count=64 conv=notrunc status=none
+# The last byte of the disk, for the end of the copy.
+printf 'E' | dd of="$w" bs=1 seek=$((1024 * MiB - 1)) conv=notrunc status=none
+[ "$(du -k "$w" | cut -f1)" -ge $((64 * 1024)) ] || fail "zeros not allocated in the working file"
+
+# ---- qcow2 ------------------------------------------------------------
+$T -v output "$w" "$tmp/out.qcow2" qcow2 2>"$tmp/debug"
+grep -q "libnbd: debug" "$tmp/debug" || fail "-v does not turn on libnbd debug"
+grep -q "qemu-nbd is pid" "$tmp/debug" || fail "qemu-nbd pid not found"
+qemu-img compare "$w" "$tmp/out.qcow2" || fail "qcow2 differs from the working file"
+qemu-img check "$tmp/out.qcow2" || fail "qemu-img check"
+qemu-img info --output=json "$tmp/out.qcow2" >"$tmp/info"
+cat "$tmp/info"
+grep -q '"format": "qcow2"' "$tmp/info" || fail "not qcow2"
+grep -q '"virtual-size": 1073741824' "$tmp/info" || fail "virtual size"
+actual=$(sed -n 's/.*"actual-size": \([0-9]*\).*/\1/p' "$tmp/info")
+echo "data $data bytes, qcow2 actual size $actual bytes"
+# Data, two 64 KiB clusters for the single bytes, metadata: nothing for
+# the holes or the 64 MiB of zeros.
+[ "$actual" -lt $((data + 2 * MiB)) ] || fail "qcow2 is not sparse: $actual bytes for $data of data"
+[ "$(stat -c %a "$tmp/out.qcow2")" = "$(printf '%o' $((0644 & ~$(umask))))" ] \
+  || fail "output mode $(stat -c %a "$tmp/out.qcow2")"
+ls -a "$tmp" | grep -q mkvmimg- && fail "temporary file left beside the output"
+no_qemu_nbd_left
+
+# ---- raw --------------------------------------------------------------
+$T output "$w" "$tmp/out.raw" raw
+cmp "$w" "$tmp/out.raw" || fail "raw output differs"
+used=$(($(du -k "$tmp/out.raw" | cut -f1) * 1024))
+echo "raw output uses $used bytes"
+[ "$used" -lt $((data + 2 * MiB)) ] || fail "raw output is not sparse: $used bytes"
+
+# ---- An existing output: refused and untouched without --force.
+echo precious >"$tmp/exists.qcow2"
+expect_fail $T output "$w" "$tmp/exists.qcow2" qcow2 2>"$tmp/err"
+grep -q "exists" "$tmp/err" || fail "message for an existing output"
+[ "$(cat "$tmp/exists.qcow2")" = precious ] || fail "existing output was changed"
+$T output "$w" "$tmp/exists.qcow2" qcow2 --force
+qemu-img compare "$w" "$tmp/exists.qcow2" || fail "--force output differs"
+expect_fail $T output "$w" "$tmp/fmt.img" vmdk 2>"$tmp/err"
+[ ! -e "$tmp/fmt.img" ] || fail "output left for an unknown format"
+
+# ---- An NBD URI: a target full of old data, larger than the disk.
+target="$tmp/target.raw"
+head -c $((64 * MiB)) /dev/urandom >"$target"
+dd if=/dev/urandom of="$target" bs=1M seek=500 count=8 conv=notrunc status=none
+printf 'KEEP' | dd of="$target" bs=1 seek=$((1024 * MiB + 4096)) conv=notrunc status=none
+truncate -s 1200M "$target"
+sock="$tmp/nbd.sock"
+qemu-nbd -f raw -k "$sock" -t "$target" &
+server_pid=$!
+for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+$T output "$w" "nbd+unix:///?socket=$sock" raw
+stop_server
+cmp -n $((1024 * MiB)) "$w" "$target" || fail "NBD export differs from the working file"
+[ "$(dd if="$target" bs=1 skip=$((1024 * MiB + 4096)) count=4 status=none)" = KEEP ] \
+  || fail "bytes past the disk were changed"
+# Old data was zeroed by trimming, not by writing zeros.
+used=$(($(du -k "$target" | cut -f1) * 1024))
+echo "NBD target uses $used bytes"
+[ "$used" -lt $((data + 2 * MiB)) ] || fail "target holes were written: $used bytes"
+
+# An export smaller than the disk.
+truncate -s 512M "$tmp/small.raw"
+qemu-nbd -f raw -k "$sock" -t "$tmp/small.raw" &
+server_pid=$!
+for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+expect_fail $T output "$w" "nbd+unix:///?socket=$sock" raw 2>"$tmp/err"
+cat "$tmp/err"
+grep -q "smaller than the 1073741824-byte disk" "$tmp/err" || fail "too-small export message"
+stop_server
+
+# An unreachable URI: a clear error, nothing created.
+expect_fail $T output "$w" "nbd+unix:///?socket=$tmp/nonexistent" raw 2>"$tmp/err"
+cat "$tmp/err"
+grep -q "nbd+unix:///?socket=$tmp/nonexistent: .*No such file" "$tmp/err" \
+  || fail "unreachable URI message"
+[ ! -e "$tmp/nonexistent" ] || fail "something created for an unreachable URI"
+no_qemu_nbd_left
+
+# ---- qemu-nbd killed half-way through a large write: failure, and no
+# output under either name.
+big="$tmp/big.raw"
+yes 0123456789abcdef | head -c $((600 * MiB)) >"$big"
+truncate -s 2G "$big"
+
+wait_for_qemu_nbd ()
+{
+  for i in $(seq 200); do
+    pid=$(pgrep -f "qemu-nbd.*$tmp/\.$1" || true)
+    [ -n "$pid" ] && return 0
+    sleep 0.05
+  done
+  fail "qemu-nbd for $1 did not start"
+}
+
+$T output "$big" "$tmp/killed.qcow2" qcow2 2>"$tmp/err" &
+writer=$!
+wait_for_qemu_nbd killed.qcow2
+sleep 0.5
+[ ! -e "$tmp/killed.qcow2" ] || fail "final name exists before the image is complete"
+ls -a "$tmp" | grep -q '^\.killed\.qcow2\.mkvmimg-' || fail "no temporary output while writing"
+kill -KILL "$pid"
+set +e
+wait "$writer"
+rc=$?
+set -e
+cat "$tmp/err"
+[ "$rc" -ne 0 ] || fail "writing succeeded although qemu-nbd was killed"
+[ "$rc" -eq 1 ] || fail "exit status $rc, expected 1"
+[ -s "$tmp/err" ] || fail "no error message"
+[ ! -e "$tmp/killed.qcow2" ] || fail "output exists after a failure"
+ls -a "$tmp" | grep -q 'killed.*mkvmimg-' && fail "temporary output left after a failure"
+no_qemu_nbd_left
+
+# mkvmimg itself terminated: qemu-nbd is killed, the temporary removed.
+$T output "$big" "$tmp/term.qcow2" qcow2 &
+writer=$!
+wait_for_qemu_nbd term.qcow2
+sleep 0.3
+kill -TERM "$writer"
+set +e
+wait "$writer"
+set -e
+sleep 0.2
+[ ! -e "$tmp/term.qcow2" ] || fail "output exists after SIGTERM"
+ls -a "$tmp" | grep -q 'term.*mkvmimg-' && fail "temporary output left after SIGTERM"
+no_qemu_nbd_left
+echo OK

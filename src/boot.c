@@ -196,6 +196,17 @@ print_last_lines (const struct console *c)
            (int) (c->text + end - start), start);
 }
 
+/* The panic message: "Kernel panic - not syncing: REASON".  Caller frees. */
+static char *
+panic_line (const struct console *c)
+{
+  const char *p = strstr (c->text, PANIC);
+
+  if (!p)
+    return xstrdup (PANIC);
+  return xasprintf ("%.*s", (int) strcspn (p, "\n"), p);
+}
+
 /* Read the console into c until EOF or the deadline (0: none).  Returns
  * 1 on EOF, 0 when the deadline passed, or stop() said so, -1 on error.
  */
@@ -468,10 +479,14 @@ do_boot (const struct boot_opts *o)
     goto out;
   }
   if (c.panicked) {
+    CLEANUP_FREE char *line = panic_line (&c);
     stop_qemu (pid, rfd, &c, qmp_path, &status);
     print_last_lines (&c);
-    error ("kernel panic on the console%s%s%s", have_re ? " before '" : "",
-           have_re ? o->expect : "", have_re ? "' appeared" : "");
+    if (have_re)
+      error ("kernel panic on the console before '%s' appeared: %s",
+             o->expect, line);
+    else
+      error ("kernel panic on the console: %s", line);
     goto out;
   }
   if (r == 0) {

@@ -102,8 +102,12 @@ extract_entry (void *opaque, struct archive *ar, struct archive_entry *e)
     return 0;
   if (fstatat (st->dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISLNK (sb.st_mode) && type == AE_IFDIR) {
-    refuse (st, raw, "a directory over a symbolic link (the kernel would "
-            "follow the link)");
+    /* The kernel keeps the link and follows it: harmless if it stays
+     * inside (the directory exists through it), refused otherwise.
+     */
+    if (resolves_beneath (st->dirfd, path) != 1)
+      refuse (st, raw, "a directory over a symbolic link that points "
+              "outside the directory");
     return 0;
   }
   if (hardlink) {

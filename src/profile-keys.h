@@ -24,7 +24,9 @@ enum profile_type {
 /* Key flags. */
 #define PK_REQUIRED  1  /* must be set (and not empty) */
 #define PK_KEYVALUE  2  /* PT_LIST: every element is "key=value" */
-#define PK_HOST      4  /* PT_PATH: the word "host" is allowed too */
+#define PK_HOST      4  /* PT_PATH: the words "host" and "none" are
+                           special (profile_get_path keeps them) */
+#define PK_PCI_ID    8  /* PT_STRING: "VVVV:DDDD", hexadecimal */
 
 /* A default that depends on the section's name or other keys, e.g. a
  * partition's type from its name.  name is NULL for unnamed sections.

@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -750,6 +749,14 @@ check_value (const struct profile_key *k, const char *value)
   parse_range (k, &min, &max, &has_min, &has_max, &lo, &hi);
   switch (k->type) {
   case PT_STRING:
+    if (k->flags & PK_PCI_ID) {
+      bool ok = strlen (value) == 9 && value[4] == ':';
+      for (size_t i = 0; ok && i < 9; ++i)
+        ok = i == 4 || isxdigit ((unsigned char) value[i]);
+      if (!ok)
+        return xasprintf ("'%s' is not a PCI ID (VVVV:DDDD, hexadecimal)",
+                          value);
+    }
     n = strlen (value);
     if (has_min && n < min)
       return min == 1 ? xstrdup ("must not be empty")
@@ -854,7 +861,19 @@ profile_validate (struct profile *p)
       }
     }
 
-    /* Named sections: their own checks. */
+    /* Sections' own checks. */
+    if (STREQ (s->section, "kernel") && find_value (s, "image")
+        && find_value (s, "tree")) {
+      error ("%s: [kernel] takes image or tree, not both",
+             find_value (s, "tree")->where);
+      errors++;
+    }
+    if (STREQ (s->section, "module")
+        && !find_value (s, "source") == !find_value (s, "ko")) {
+      error ("%s: %s: give exactly one of source = DIR and ko = FILE",
+             s->where, label);
+      errors++;
+    }
     if (STREQ (s->section, "partition")) {
       if (utf16_length (s->name) > 36) {
         error ("%s: %s: a partition name has at most 36 characters",
@@ -1050,23 +1069,6 @@ profile_where (const struct profile *p, const char *section, const char *name,
   return v ? v->where : "default";
 }
 
-/* The newest /boot/vmlinuz-* (in version order), or NULL. */
-static char *
-host_kernel (void)
-{
-  glob_t g;
-  char *r = NULL;
-
-  if (glob ("/boot/vmlinuz-*", 0, NULL, &g) != 0)
-    return NULL;
-  for (size_t i = 0; i < g.gl_pathc; ++i)
-    if (!r || strverscmp (g.gl_pathv[i], r) > 0)
-      r = g.gl_pathv[i];
-  r = r ? xstrdup (r) : NULL;
-  globfree (&g);
-  return r;
-}
-
 char *
 profile_resolve_path (const struct profile *p, const char *section,
                       const char *name, const char *key, const char *path)
@@ -1091,16 +1093,10 @@ profile_get_path (const struct profile *p, const char *section,
   *path_rtn = NULL;
   if (!value)
     return 0;
-  if ((k->flags & PK_HOST) && STREQ (value, "host")) {
-    *path_rtn = host_kernel ();
-    if (!*path_rtn) {
-      error ("%s: [%s] %s = host: no /boot/vmlinuz-* on this machine",
-             profile_where (p, section, name, key), section, key);
-      return -1;
-    }
-    return 0;
-  }
-  *path_rtn = profile_resolve_path (p, section, name, key, value);
+  if ((k->flags & PK_HOST) && (STREQ (value, "host") || STREQ (value, "none")))
+    *path_rtn = xstrdup (value);
+  else
+    *path_rtn = profile_resolve_path (p, section, name, key, value);
   return 0;
 }
 

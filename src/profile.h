@@ -81,9 +81,10 @@ unsigned long long profile_get_size_relative (const struct profile *p,
                                               unsigned long long base);
 /* A path key.  A relative path is relative to the directory of the
  * profile file that set it (to the current directory for --set, the
- * built-in profile and standard input).  [kernel] image = host gives the
- * newest /boot/vmlinuz-* of the host.  0 with *path_rtn NULL when the key
- * is unset; -1 on error (reported).  Caller frees *path_rtn.
+ * built-in profile and standard input).  The special words "host" and
+ * "none" of [kernel] image, initrd and modules are returned as they are.
+ * 0 with *path_rtn NULL when the key is unset; -1 on error (reported).
+ * Caller frees *path_rtn.
  */
 int profile_get_path (const struct profile *p, const char *section,
                       const char *name, const char *key, char **path_rtn);

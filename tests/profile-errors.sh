@@ -227,6 +227,35 @@ addr = 0x10
 P
 expect_error devtype 3 "[device edu0] type is required"
 
+cat > "$tmp/module.conf" <<'P'
+[rootfs]
+source = none
+[module edu]
+source = /src/edu
+ko = /tmp/edu.ko
+P
+expect_error module 3 \
+  "[module edu]: give exactly one of source = DIR and ko = FILE"
+
+cat > "$tmp/tree.conf" <<'P'
+[rootfs]
+source = none
+[kernel]
+image = host
+tree = /usr/src/linux
+P
+expect_error tree 5 "[kernel] takes image or tree, not both"
+
+cat > "$tmp/pciid.conf" <<'P'
+[rootfs]
+source = none
+[device edu0]
+type = edu
+pci-id = 0x12:0x34
+P
+expect_error pciid 5 \
+  "[device edu0] pci-id: '0x12:0x34' is not a PCI ID (VVVV:DDDD, hexadecimal)"
+
 # Binary garbage, a NUL byte, bad UTF-8 and an over-long line.
 printf '[rootfs]\nsource = none\n[image]\nseed = \001\377\n' > "$tmp/binary.conf"
 expect_error binary 4 "invalid byte 0x01 at column 8 (a profile is UTF-8 text)"

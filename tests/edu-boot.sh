@@ -19,7 +19,9 @@ if readelf -l "$busybox" | grep -q 'program interpreter'; then
   fail "$busybox is not static (install busybox-static)"
 fi
 
-# Build the module out of the source tree.
+# Build the module out of the source tree.  Not with the flags of an outer make
+# (make check VAR=...), which kbuild would take as its own.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 cp -R "$top_srcdir/examples/drivers/edu" "$tmp/edu"
 chmod -R u+w "$tmp/edu"
 make -C "$tmp/edu" KVER="$kver" > "$tmp/build.log" 2>&1 || {

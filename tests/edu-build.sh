@@ -11,7 +11,9 @@ kver=${kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver/build" ] ||
   fail "no headers for $kver in /lib/modules/$kver/build (run setup.sh)"
 
-# Never build in the source tree.
+# Never build in the source tree.  Not with the flags of an outer make
+# (make check VAR=...), which kbuild would take as its own.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 cp -R "$top_srcdir/examples/drivers/edu" "$tmp/edu"
 chmod -R u+w "$tmp/edu"
 make -C "$tmp/edu" KVER="$kver" > "$tmp/build.log" 2>&1 || {

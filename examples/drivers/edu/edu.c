@@ -83,7 +83,7 @@
 
 #define EDU_DMA_ADDR		0x40000	/* the device's buffer */
 #define EDU_DMA_BUF_SIZE	4096	/* its size */
-#define EDU_DMA_SIZE		(EDU_DMA_BUF_SIZE - 1)	/* what QEMU 7.2 allows */
+#define EDU_DMA_SIZE		(EDU_DMA_BUF_SIZE - 1)	/* QEMU 7.2: see above */
 #define EDU_DMA_BITS		28
 
 #define EDU_FACTORIAL_MAX	12	/* 13! does not fit in 32 bits */
@@ -700,7 +700,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		return dev_err_probe(dev, -ENOMEM,
 				     "cannot allocate the DMA buffer\n");
 
-	/* Left over from an earlier driver: no factorial interrupt, none pending. */
+	/* From an earlier driver: no factorial interrupt, none pending. */
 	writel(0, edu->regs + EDU_STATUS);
 	writel(readl(edu->regs + EDU_IRQ_STATUS), edu->regs + EDU_IRQ_ACK);
 

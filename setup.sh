@@ -15,6 +15,7 @@ PACKAGES="
   qemu-utils qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   mtools dosfstools e2fsprogs fdisk parted
   gdisk
+  procps
   debootstrap mmdebstrap busybox-static
   linux-image-amd64 linux-headers-amd64 kmod
   zstd xz-utils lz4 lzop bzip2 gzip cpio

@@ -691,3 +691,54 @@ compress_finish (enum compression c, pid_t pid)
     return -1;
   return child_check_status (name, status);
 }
+
+/* lzop stores the time it ran in its header (for data read from a pipe
+ * there is no way to stop it): set it to 0 and fix the header checksum,
+ * so that the same input gives the same bytes.
+ */
+static int
+lzo_fixup (int fd, const char *name, off_t start)
+{
+  unsigned char h[64 + 255];
+  size_t mtime_at, name_at, end;
+  unsigned version;
+  uint32_t flags, sum;
+  bool short_read;
+
+  if (read_at (fd, name, h, sizeof h, start, &short_read) == -1 &&
+      !short_read)
+    return -1;
+  version = h[9] << 8 | h[10];
+  mtime_at = 9 + 4 + (version >= 0x0940 ? 2 : 0) + 1 +
+    (version >= 0x0940 ? 1 : 0);
+  flags = be32 (h + mtime_at);
+  mtime_at += 4 + ((flags & 0x800) ? 4 : 0) + 4;
+  name_at = mtime_at + 4 + (version >= 0x0940 ? 4 : 0);
+  end = name_at + 1 + h[name_at];
+  if (end + 4 > sizeof h) {
+    error ("%s: unexpected lzop header", name);
+    return -1;
+  }
+  memset (h + mtime_at, 0, name_at - mtime_at);
+  if (flags & 0x1000)
+    sum = crc32 (0, h + 9, end - 9);
+  else
+    sum = adler32 (1, h + 9, end - 9);
+  h[end] = sum >> 24;
+  h[end + 1] = sum >> 16;
+  h[end + 2] = sum >> 8;
+  h[end + 3] = sum;
+  if (pwrite (fd, h, end + 4, start) != (ssize_t) (end + 4)) {
+    error_errno ("write %s", name);
+    return -1;
+  }
+  return 0;
+}
+
+int
+compress_fixup (enum compression c, int fd, const char *name, off_t start)
+{
+  if (c == COMPRESS_LZO)
+    return lzo_fixup (fd, name, start);
+  return 0;
+}

@@ -58,4 +58,11 @@ pid_t compress_start (enum compression c, int level, int out_fd,
 /* Wait for the compressor: 0 if it succeeded, else -1 (reported). */
 int compress_finish (enum compression c, pid_t pid);
 
+/* After compress_finish: make the stream written at offset start of
+ * the seekable fd reproducible (lzop's header holds the time it ran).
+ * A no-op for other compressions.  -1 with the error reported.
+ */
+int compress_fixup (enum compression c, int fd, const char *name,
+                    off_t start);
+
 #endif /* MKVMIMG_COMPRESS_H */

@@ -29,6 +29,8 @@ struct cpio_sink {
   struct archive *a;
   const char *name;
   int fd;                       /* where the cpio goes: fd or the pipe */
+  int out_fd;                   /* the caller's fd */
+  off_t start;                  /* where the segment starts in out_fd */
   enum compression c;
   pid_t pid;                    /* the compressor, or -1 */
   uint32_t next_ino;
@@ -259,6 +261,9 @@ sink_finish (struct entry_sink *sink)
     if (compress_finish (s->c, s->pid) == -1)
       ret = -1;
     s->pid = -1;
+    if (ret == 0 && s->start >= 0 &&
+        compress_fixup (s->c, s->out_fd, s->name, s->start) == -1)
+      ret = -1;
   }
   return ret;
 }
@@ -276,6 +281,8 @@ cpio_sink_new (int fd, enum compression c, int level, const char *name)
   s->c = c;
   s->pid = -1;
   s->fd = fd;
+  s->out_fd = fd;
+  s->start = lseek (fd, 0, SEEK_CUR);   /* -1 for a pipe */
   s->next_ino = 1;
   s->zeros = xcalloc (1, 65536);
   if (sde && *sde) {

@@ -199,7 +199,7 @@ cmd_initramfs_create (int argc, char **argv)
 
   if (atomic_output_begin (&out, opts.output, opts.force) == -1)
     return EXIT_FAIL;
-  fd = open (out.tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  fd = open (out.tmp, O_RDWR | O_TRUNC | O_CLOEXEC);
   if (fd == -1) {
     error_errno ("open %s", out.tmp);
     goto out;

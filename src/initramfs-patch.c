@@ -719,7 +719,7 @@ cmd_initramfs_patch (int argc, char **argv)
   if (atomic_output_begin (&out, opts.output, opts.force) == -1)
     goto out;
   out_begun = true;
-  out_fd = open (out.tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  out_fd = open (out.tmp, O_RDWR | O_TRUNC | O_CLOEXEC);
   if (out_fd == -1) {
     error_errno ("open %s", out.tmp);
     goto out;

@@ -594,7 +594,8 @@ write_local (struct copy *c, const char *output, const char *format,
   if (atomic_output_begin (&out, output, force) == -1)
     return -1;
   /* qemu reads "word:" at the start of a name as a protocol. */
-  path = out.tmp[0] == '/' ? xstrdup (out.tmp) : xasprintf ("./%s", out.tmp);
+  path = out.tmp[0] == '/' || STRPREFIX (out.tmp, "./")
+    ? xstrdup (out.tmp) : xasprintf ("./%s", out.tmp);
   size = xasprintf ("%" PRIu64, c->size);
   {
     const char *qcow2_argv[] = {

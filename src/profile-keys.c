@@ -102,7 +102,7 @@ const struct profile_key profile_keys[] = {
     "output file; unset: -o, or mkvmimg.qcow2", "debian.qcow2" },
 
   { "rootfs", "source", S, NULL, NULL, R, NULL,
-    "tar:PATH, cpio:PATH, dir:PATH, buildroot:DIR, PATH or none",
+    "tar:, cpio:, dir:PATH, buildroot:DIR, PATH, busybox or none",
     "tar:rootfs.tar.zst" },
   { "rootfs", "label", S, "root", "..16", 0, NULL,
     "ext4 label of the root filesystem", "debian" },

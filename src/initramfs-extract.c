@@ -50,6 +50,15 @@ resolves_beneath (int dirfd, const char *path)
   return 0;
 }
 
+static bool
+has_dotdot (const char *name)
+{
+  for (const char *p = name; (p = strstr (p, "..")) != NULL; p += 2)
+    if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+      return true;
+  return false;
+}
+
 static void
 refuse (struct extract_state *st, const char *name, const char *why)
 {
@@ -91,6 +100,10 @@ extract_entry (void *opaque, struct archive *ar, struct archive_entry *e)
     refuse (st, raw, "an absolute name");
     return 0;
   }
+  if (has_dotdot (raw)) {
+    refuse (st, raw, "a name with \"..\"");
+    return 0;
+  }
   path = entry_path_normalise (raw);
   if (!path) {
     st->refused++;
@@ -113,6 +126,10 @@ extract_entry (void *opaque, struct archive *ar, struct archive_entry *e)
   if (hardlink) {
     if (hardlink[0] == '/') {
       refuse (st, raw, "a hardlink to an absolute name");
+      return 0;
+    }
+    if (has_dotdot (hardlink)) {
+      refuse (st, raw, "a hardlink to a name with \"..\"");
       return 0;
     }
     target = entry_path_normalise (hardlink);

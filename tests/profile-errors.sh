@@ -227,6 +227,16 @@ addr = 0x10
 P
 expect_error devtype 3 "[device edu0] type is required"
 
+cat > "$tmp/longname.conf" <<'P'
+[rootfs]
+source = none
+[partition abcdefghijklmnopqrstuvwxyz0123456789]
+size = 1M
+[partition abcdefghijklmnopqrstuvwxyz0123456789a]
+P
+expect_error longname 5 \
+  "[partition abcdefghijklmnopqrstuvwxyz0123456789a]: a partition name has at most 36 characters"
+
 cat > "$tmp/module.conf" <<'P'
 [rootfs]
 source = none

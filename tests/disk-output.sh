@@ -6,7 +6,7 @@
 # or too small, a qemu-nbd killed in the middle, a SIGTERM), and no
 # qemu-nbd left running.
 . "$top_srcdir/tests/functions.sh"
-requires qemu-img qemu-nbd
+requires qemu-img qemu-nbd nbdkit pgrep
 T="$top_builddir/tests/test-disk"
 MiB=1048576
 
@@ -117,6 +117,40 @@ grep -q "nbd+unix:///?socket=$tmp/nonexistent: .*No such file" "$tmp/err" \
   || fail "unreachable URI message"
 [ ! -e "$tmp/nonexistent" ] || fail "something created for an unreachable URI"
 no_qemu_nbd_left
+
+# ---- Servers with fewer features (nbdkit filters): zeroing falls back
+# from fast zero to plain zero requests, or to writing zero buffers when
+# the server has no write-zeroes at all; a write error from the server
+# fails the whole copy.
+export T w
+for mode in "zeromode=plugin fastzeromode=slow" "zeromode=none"; do
+  cp --sparse=always "$target.orig" "$target" 2>/dev/null || {
+    head -c $((64 * MiB)) /dev/urandom >"$target.orig"
+    truncate -s 1G "$target.orig"
+    cp --sparse=always "$target.orig" "$target"
+  }
+  # shellcheck disable=SC2086
+  nbdkit -U - --filter=nozero file "$target" $mode \
+    --run '"$T" -v output "$w" "$uri" raw' 2>"$tmp/nbdkit.log" \
+    || { grep -a -v "libnbd: debug" "$tmp/nbdkit.log" | tail; fail "nbdkit $mode"; }
+  cmp "$w" "$target" || fail "nbdkit $mode: export differs"
+  case $mode in
+    *fastzeromode=slow*)
+      grep -aq "no fast zero, using plain zero requests" "$tmp/nbdkit.log" \
+        || fail "no fallback from fast zero" ;;
+  esac
+done
+cp --sparse=always "$target.orig" "$target"
+set +e
+nbdkit -U - --filter=error file "$target" error-pwrite-rate=1 error-pwrite=EIO \
+  --run '"$T" output "$w" "$uri" raw' 2>"$tmp/err"
+rc=$?
+set -e
+cat "$tmp/err"
+[ $rc -ne 0 ] || fail "a server write error was not reported"
+grep -q "test-disk: nbd+unix:.*: write at offset [0-9]*: Input/output error" "$tmp/err" \
+  || fail "message for a server write error"
+rm -f "$target" "$target.orig"
 
 # ---- qemu-nbd killed half-way through a large write: failure, and no
 # output under either name.

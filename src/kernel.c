@@ -176,14 +176,19 @@ kernel_from_tree (const char *tree, struct kernel *k)
 int
 kernel_from_profile (const struct profile *p, struct kernel *k)
 {
-  const char *tree = profile_get (p, "kernel", NULL, "tree");
-  const char *image = profile_get (p, "kernel", NULL, "image");
-  const char *initrd = profile_get (p, "kernel", NULL, "initrd");
-  const char *modules = profile_get (p, "kernel", NULL, "modules");
+  CLEANUP_FREE char *tree = NULL;
+  CLEANUP_FREE char *image = NULL;
+  CLEANUP_FREE char *initrd = NULL;
+  CLEANUP_FREE char *modules = NULL;
   const char *release = profile_get (p, "kernel", NULL, "release");
   bool host;
 
   memset (k, 0, sizeof *k);
+  if (profile_get_path (p, "kernel", NULL, "tree", &tree) == -1 ||
+      profile_get_path (p, "kernel", NULL, "image", &image) == -1 ||
+      profile_get_path (p, "kernel", NULL, "initrd", &initrd) == -1 ||
+      profile_get_path (p, "kernel", NULL, "modules", &modules) == -1)
+    return -1;
   if (tree && image) {
     error ("%s: [kernel] takes image or tree, not both",
            profile_where (p, "kernel", NULL, "tree"));

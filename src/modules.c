@@ -34,10 +34,13 @@ static char *
 kernel_build_dir (const struct profile *p, const char *name,
                   const char *release)
 {
-  const char *kdir = profile_get (p, "module", name, "kdir");
-  const char *tree = profile_get (p, "kernel", NULL, "tree");
+  CLEANUP_FREE char *kdir = NULL;
+  CLEANUP_FREE char *tree = NULL;
   char *dir;
 
+  if (profile_get_path (p, "module", name, "kdir", &kdir) == -1 ||
+      profile_get_path (p, "kernel", NULL, "tree", &tree) == -1)
+    return NULL;
   if (kdir)
     dir = xstrdup (kdir);
   else if (tree)
@@ -213,10 +216,13 @@ modules_prepare (const struct profile *p, const struct kernel *k,
   set->release = xstrdup (release);
   for (size_t i = 0; i < n; ++i) {
     const char *name = profile_section_name (p, "module", i);
-    const char *source = profile_get (p, "module", name, "source");
-    const char *ko = profile_get (p, "module", name, "ko");
+    CLEANUP_FREE char *source = NULL;
+    CLEANUP_FREE char *ko = NULL;
     size_t first = set->kos.len;
 
+    if (profile_get_path (p, "module", name, "source", &source) == -1 ||
+        profile_get_path (p, "module", name, "ko", &ko) == -1)
+      return -1;
     if (!!source == !!ko) {
       error ("%s: module %s: give exactly one of source = DIR and ko = FILE",
              profile_where (p, "module", name, source ? "source" : "ko"),

@@ -1078,6 +1078,17 @@ profile_resolve_path (const struct profile *p, const char *section,
 
   lookup_key (section, name, key);
   v = lookup_value (p, section, name, key);
+  /* The built-in profile names files shipped with mkvmimg (the edu
+   * example driver): in the source tree when running from a build,
+   * else in the installed data directory.
+   */
+  if (path[0] != '/' && v && v->file && STREQ (v->file, "<built-in>")) {
+    char *in_tree = xasprintf ("%s/%s", ABS_TOP_SRCDIR, path);
+    if (access (in_tree, F_OK) == 0)
+      return in_tree;
+    free (in_tree);
+    return xasprintf ("%s/%s", PKGDATADIR, path);
+  }
   if (path[0] == '/' || !v || !v->file || !(slash = strrchr (v->file, '/')))
     return xstrdup (path);
   return xasprintf ("%.*s/%s", (int) (slash - v->file), v->file, path);

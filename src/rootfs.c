@@ -63,12 +63,16 @@ watch_put (struct entry_sink *sink, struct archive_entry *e,
   return w->next->put (w->next, e, data);
 }
 
-/* "tar:PATH", "cpio:PATH", "dir:PATH", "buildroot:DIR", "none", or a
- * bare path whose kind is looked up.
+/* "tar:PATH", "cpio:PATH", "dir:PATH", "buildroot:DIR", "busybox",
+ * "none", or a bare path whose kind is looked up.  Relative paths are
+ * relative to the profile's directory.
  */
 static int
-source_entries (const char *source, struct entry_sink *sink)
+source_entries (const struct profile *p, const char *source,
+                struct entry_sink *sink)
 {
+  const char *colon = strchr (source, ':');
+  CLEANUP_FREE char *path = NULL;
   struct stat st;
 
   if (STREQ (source, "none"))
@@ -80,25 +84,31 @@ source_entries (const char *source, struct entry_sink *sink)
            "use a tarball made by debootstrap or mmdebstrap");
     return -1;
   }
+  if (colon && (STRPREFIX (source, "tar:") || STRPREFIX (source, "cpio:") ||
+                STRPREFIX (source, "dir:") || STRPREFIX (source, "buildroot:")))
+    path = profile_resolve_path (p, "rootfs", NULL, "source", colon + 1);
+  else
+    path = profile_resolve_path (p, "rootfs", NULL, "source", source);
+
   if (STRPREFIX (source, "tar:") || STRPREFIX (source, "cpio:"))
-    return source_archive (strchr (source, ':') + 1, sink);
+    return source_archive (path, sink);
   if (STRPREFIX (source, "dir:"))
-    return source_directory (source + 4, sink);
+    return source_directory (path, sink);
   if (STRPREFIX (source, "buildroot:")) {
-    CLEANUP_FREE char *tar = xasprintf ("%s/rootfs.tar", source + 10);
+    CLEANUP_FREE char *tar = xasprintf ("%s/rootfs.tar", path);
     if (access (tar, R_OK) == -1) {
-      error_errno ("buildroot output %s: %s", source + 10, tar);
+      error_errno ("buildroot output %s: %s", path, tar);
       return -1;
     }
     return source_archive (tar, sink);
   }
-  if (stat (source, &st) == -1) {
-    error_errno ("root filesystem source %s", source);
+  if (stat (path, &st) == -1) {
+    error_errno ("root filesystem source %s", path);
     return -1;
   }
   if (S_ISDIR (st.st_mode))
-    return source_directory (source, sink);
-  return source_archive (source, sink);
+    return source_directory (path, sink);
+  return source_archive (path, sink);
 }
 
 int
@@ -118,7 +128,7 @@ rootfs_entries (const struct profile *p, struct rootfs_facts *facts,
     error ("the profile names no root filesystem: set [rootfs] source");
     return -1;
   }
-  if (source_entries (source, &w.sink) == -1)
+  if (source_entries (p, source, &w.sink) == -1)
     return -1;
   if (facts->kernel) {
     const char *release = facts->kernel + strlen ("boot/vmlinuz-");

@@ -185,8 +185,9 @@ remove_working_dir (void)
   working_dir = NULL;
 }
 
-void
-cleanup_run (void)
+/* Async-signal-safe part of the cleanups. */
+static void
+cleanup_children_and_files (void)
 {
   child_kill_all ();
   for (size_t i = 0; i < MAX_TEMP_PATHS; ++i)
@@ -194,13 +195,24 @@ cleanup_run (void)
       unlink (temp_files[i]);
       temp_files[i] = NULL;
     }
+}
+
+void
+cleanup_run (void)
+{
+  char *dir = working_dir;
+
+  cleanup_children_and_files ();
   remove_working_dir ();
+  free (dir);
 }
 
 static void
 signal_handler (int sig)
 {
-  cleanup_run ();
+  /* No free() in a signal handler: the process is about to die. */
+  cleanup_children_and_files ();
+  remove_working_dir ();
   signal (sig, SIG_DFL);
   raise (sig);
 }

@@ -99,8 +99,11 @@ cmd_layout (int argc, char **argv, bool only_needed)
   if (argc < 2 || (!STREQ (argv[0], "gpt") && !STREQ (argv[0], "msdos")))
     return usage ();
   l.msdos = STREQ (argv[0], "msdos");
-  if (parse_layout (argc - 1, argv + 1, &l, &seed, &size) == -1)
+  if (parse_layout (argc - 1, argv + 1, &l, &seed, &size) == -1) {
+    free (l.parts);
     return usage ();
+  }
+  CLEANUP_FREE struct part *parts = l.parts;   /* freed on return */
 
   if (only_needed) {
     printf ("%" PRIu64 "\n", partition_disk_size (&l, 0));
@@ -122,7 +125,6 @@ cmd_layout (int argc, char **argv, bool only_needed)
     printf ("%d %s %" PRIu64 " %" PRIu64 " %s\n", l.parts[i].number,
             l.parts[i].name, l.parts[i].offset, l.parts[i].size,
             l.msdos ? "-" : l.parts[i].uuid);
-  free (l.parts);
   return EXIT_OK;
 }
 

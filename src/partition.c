@@ -21,6 +21,8 @@
 
 #define SECTOR 512
 #define MiB (UINT64_C (1024) * 1024)
+/* For messages: partitions need not have a name. */
+#define PNAME(p) ((p)->name ? (p)->name : "(unnamed)")
 
 static uint64_t
 align_up (uint64_t v, uint64_t a)
@@ -263,7 +265,7 @@ gpt_patch (int fd, const char *image, struct layout *l)
     e = entries + (size_t) (p->number - 1) * entry_size;
     if (p->uuid[0]) {
       if (uuid_parse (p->uuid, u) == -1) {
-        error ("partition %s: GUID '%s': not a UUID", p->name, p->uuid);
+        error ("partition %s: GUID '%s': not a UUID", PNAME (p), p->uuid);
         return -1;
       }
       guid_to_disk (e + GPTE_UNIQUE_GUID, u);
@@ -336,13 +338,13 @@ plan (const char *image, struct layout *l)
   for (size_t i = 0; i < l->nparts; ++i) {
     if (l->parts[i].size == 0 && i != l->nparts - 1) {
       error ("partition %s: only the last partition can take the rest of "
-             "the disk (size 0)", l->parts[i].name);
+             "the disk (size 0)", PNAME (&l->parts[i]));
       return -1;
     }
     if (l->msdos && l->parts[i].type == PART_BIOS) {
       error ("partition %s: an msdos disk has no BIOS boot partition "
              "(GRUB's core goes in the gap before the first partition)",
-             l->parts[i].name);
+             PNAME (&l->parts[i]));
       return -1;
     }
   }
@@ -460,29 +462,29 @@ partition_write (const char *image, struct layout *l)
     fs_type = fs_name ? ped_file_system_type_get (fs_name) : NULL;
     pp = ped_partition_new (disk, PED_PARTITION_NORMAL, fs_type, start, last);
     if (!pp) {
-      parted_error ("%s: partition %s", image, p->name);
+      parted_error ("%s: partition %s", image, PNAME (p));
       goto out;
     }
     if (!set_type (pp, l, p)) {
-      parted_error ("%s: partition %s: set its type", image, p->name);
+      parted_error ("%s: partition %s: set its type", image, PNAME (p));
       ped_partition_destroy (pp);
       goto out;
     }
     if (!l->msdos && p->name && !ped_partition_set_name (pp, p->name)) {
-      parted_error ("%s: partition %s: set its name", image, p->name);
+      parted_error ("%s: partition %s: set its name", image, PNAME (p));
       ped_partition_destroy (pp);
       goto out;
     }
     geom = ped_geometry_new (dev, start, last - start + 1);
     if (!geom) {
-      parted_error ("%s: partition %s", image, p->name);
+      parted_error ("%s: partition %s", image, PNAME (p));
       ped_partition_destroy (pp);
       goto out;
     }
     constraint = ped_constraint_exact (geom);
     ped_geometry_destroy (geom);
     if (!constraint || !ped_disk_add_partition (disk, pp, constraint)) {
-      parted_error ("%s: add partition %s at sector %lld", image, p->name,
+      parted_error ("%s: add partition %s at sector %lld", image, PNAME (p),
                     (long long) start);
       ped_partition_destroy (pp);
       goto out;
@@ -491,13 +493,13 @@ partition_write (const char *image, struct layout *l)
     constraint = NULL;
     /* Flags again: adding may have reset the system type. */
     if (!set_type (pp, l, p)) {
-      parted_error ("%s: partition %s: set its type", image, p->name);
+      parted_error ("%s: partition %s: set its type", image, PNAME (p));
       goto out;
     }
     p->number = pp->num;
     if (pp->geom.start != start || pp->geom.end != last) {
       error ("%s: partition %s: libparted placed it at sectors "
-             "%lld-%lld instead of %lld-%lld", image, p->name,
+             "%lld-%lld instead of %lld-%lld", image, PNAME (p),
              (long long) pp->geom.start, (long long) pp->geom.end,
              (long long) start, (long long) last);
       goto out;
@@ -529,7 +531,7 @@ partition_write (const char *image, struct layout *l)
 
   for (size_t i = 0; i < l->nparts; ++i)
     debug ("partition %d %s: offset %" PRIu64 " size %" PRIu64 " uuid %s",
-           l->parts[i].number, l->parts[i].name ? l->parts[i].name : "",
+           l->parts[i].number, PNAME (&l->parts[i]),
            l->parts[i].offset, l->parts[i].size, l->parts[i].uuid);
   ret = 0;
 

@@ -4,12 +4,15 @@
  *   test-ext4 [--offset N] [--size N | --estimate [--margin N]]
  *             [--epoch N] [--uuid U] [--hash-seed U] [--label L]
  *             [--inodes N] [--no-mkfs] [--print-estimate]
+ *             [--put-type OCTAL:PATH]
  *             IMAGE SOURCE...
  *
  * A SOURCE is an archive (tar, any compression) or a directory.  With
  * --estimate the filesystem is made ext4_size_for (estimate, margin)
  * bytes big (printed as "size N").  --print-estimate only prints the
- * estimate and the size and touches no image.
+ * estimate and the size and touches no image.  --put-type puts one more
+ * entry of that file type (mode bits, e.g. 0160000) after the sources,
+ * to test entries no archive format can carry.
  */
 #include <config.h>
 
@@ -48,7 +51,7 @@ main (int argc, char **argv)
   uint64_t offset = 0, size = 64 << 20, margin = 0;
   bool estimate = false, print_estimate = false, mkfs = true;
   struct entry_sink *sink;
-  const char *image;
+  const char *image, *put_type = NULL;
   int i, r = 0;
 
   for (i = 1; i < argc && STRPREFIX (argv[i], "--"); ++i) {
@@ -81,6 +84,8 @@ main (int argc, char **argv)
         opts.hash_seed = arg;
       else if (STREQ (opt, "--label"))
         opts.label = arg;
+      else if (STREQ (opt, "--put-type"))
+        put_type = arg;
       else if (STREQ (opt, "--inodes"))
         opts.inodes = number (arg);
       else {
@@ -120,6 +125,15 @@ main (int argc, char **argv)
     exit (EXIT_FAIL);
   for (; i < argc && r == 0; ++i)
     r = run_source (argv[i], sink);
+  if (r == 0 && put_type) {
+    struct archive_entry *e = archive_entry_new ();
+    const char *colon = strchr (put_type, ':');
+
+    archive_entry_set_mode (e, strtoul (put_type, NULL, 8));
+    archive_entry_copy_pathname (e, colon ? colon + 1 : "typed");
+    r = sink->put (sink, e, NULL);
+    archive_entry_free (e);
+  }
   if (r == 0)
     r = sink->finish (sink);
   ext4_sink_free (sink);

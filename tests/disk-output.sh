@@ -22,7 +22,8 @@ stop_server ()
 {
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
+    # Not our child (--fork): wait until it is gone.
+    for i in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.05; done
   fi
   server_pid=
 }
@@ -87,24 +88,25 @@ dd if=/dev/urandom of="$target" bs=1M seek=500 count=8 conv=notrunc status=none
 printf 'KEEP' | dd of="$target" bs=1 seek=$((1024 * MiB + 4096)) conv=notrunc status=none
 truncate -s 1200M "$target"
 sock="$tmp/nbd.sock"
-qemu-nbd -f raw -k "$sock" -t "$target" &
-server_pid=$!
-for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+# --fork: qemu-nbd returns once it is listening.
+qemu-nbd -f raw --discard=unmap -k "$sock" -t --fork --pid-file "$tmp/server.pid" "$target"
+server_pid=$(cat "$tmp/server.pid")
 $T output "$w" "nbd+unix:///?socket=$sock" raw
 stop_server
 cmp -n $((1024 * MiB)) "$w" "$target" || fail "NBD export differs from the working file"
 [ "$(dd if="$target" bs=1 skip=$((1024 * MiB + 4096)) count=4 status=none)" = KEEP ] \
   || fail "bytes past the disk were changed"
-# Old data was zeroed by trimming, not by writing zeros.
+# Old data was zeroed by zero requests that may punch holes (the server
+# runs with --discard=unmap), not by writing zeros.
 used=$(($(du -k "$target" | cut -f1) * 1024))
 echo "NBD target uses $used bytes"
 [ "$used" -lt $((data + 2 * MiB)) ] || fail "target holes were written: $used bytes"
 
 # An export smaller than the disk.
 truncate -s 512M "$tmp/small.raw"
-qemu-nbd -f raw -k "$sock" -t "$tmp/small.raw" &
-server_pid=$!
-for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+rm -f "$tmp/server.pid"
+qemu-nbd -f raw -k "$sock" -t --fork --pid-file "$tmp/server.pid" "$tmp/small.raw"
+server_pid=$(cat "$tmp/server.pid")
 expect_fail $T output "$w" "nbd+unix:///?socket=$sock" raw 2>"$tmp/err"
 cat "$tmp/err"
 grep -q "smaller than the 1073741824-byte disk" "$tmp/err" || fail "too-small export message"
@@ -158,20 +160,23 @@ big="$tmp/big.raw"
 yes 0123456789abcdef | head -c $((600 * MiB)) >"$big"
 truncate -s 2G "$big"
 
-wait_for_qemu_nbd ()
+# Wait until qemu-nbd serves the temporary file for output $1 and the
+# copy is under way (the temporary qcow2 holds more than 32 MiB), so that
+# what follows hits the middle of the write on a slow or a fast machine.
+wait_for_copy ()
 {
-  for i in $(seq 200); do
+  for i in $(seq 1000); do
     pid=$(pgrep -f "qemu-nbd.*$tmp/\.$1" || true)
-    [ -n "$pid" ] && return 0
-    sleep 0.05
+    size=$(stat -c %s "$tmp"/."$1".mkvmimg-* 2>/dev/null || echo 0)
+    [ -n "$pid" ] && [ "$size" -gt $((32 * MiB)) ] && return 0
+    sleep 0.02
   done
-  fail "qemu-nbd for $1 did not start"
+  fail "the copy to $1 did not start"
 }
 
 $T output "$big" "$tmp/killed.qcow2" qcow2 2>"$tmp/err" &
 writer=$!
-wait_for_qemu_nbd killed.qcow2
-sleep 0.5
+wait_for_copy killed.qcow2
 [ ! -e "$tmp/killed.qcow2" ] || fail "final name exists before the image is complete"
 ls -a "$tmp" | grep -q '^\.killed\.qcow2\.mkvmimg-' || fail "no temporary output while writing"
 kill -KILL "$pid"
@@ -190,8 +195,7 @@ no_qemu_nbd_left
 # mkvmimg itself terminated: qemu-nbd is killed, the temporary removed.
 $T output "$big" "$tmp/term.qcow2" qcow2 &
 writer=$!
-wait_for_qemu_nbd term.qcow2
-sleep 0.3
+wait_for_copy term.qcow2
 kill -TERM "$writer"
 set +e
 wait "$writer"

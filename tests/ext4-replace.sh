@@ -46,6 +46,16 @@ dbg "ls -l /" > "$tmp/ls"
 subdirs=$(awk 'length($2) == 5 && $2 ~ /^4/ && $NF != "." && $NF != ".."' "$tmp/ls" | wc -l)
 st /;             has "Links: $((subdirs + 2))" "root links count"
 
+# A hard link that carries data (cpio gives it with the last name):
+# the shared inode gets the new data, both names see it.
+"$t4" --size 64M --put-hardlink "big.bin:big-link:new data" "$tmp/hl.img" \
+  "$tmp/full.tar"
+e2fsck -fn "$tmp/hl.img" || fail "e2fsck after a hard link with data"
+[ "$(debugfs -R 'cat /big.bin' "$tmp/hl.img" 2>/dev/null)" = "new data" ] ||
+  fail "hard link data"
+debugfs -R "stat /big-link" "$tmp/hl.img" 2>/dev/null > "$tmp/stat"
+has "Links: 2" "hard link with data"; has "Size: 8" "hard link with data"
+
 # A file over a non-empty directory is an error naming the entry.
 expect_fail "$t4" --size 64M "$tmp/bad.img" "$tmp/full.tar" "$tmp/notempty.tar" \
   2> "$tmp/err"

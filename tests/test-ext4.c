@@ -4,7 +4,7 @@
  *   test-ext4 [--offset N] [--size N | --estimate [--margin N]]
  *             [--epoch N] [--uuid U] [--hash-seed U] [--label L]
  *             [--inodes N] [--no-mkfs] [--print-estimate]
- *             [--put-type OCTAL:PATH]
+ *             [--put-type OCTAL:PATH] [--put-hardlink TARGET:PATH:TEXT]
  *             IMAGE SOURCE...
  *
  * A SOURCE is an archive (tar, any compression) or a directory.  With
@@ -12,7 +12,8 @@
  * bytes big (printed as "size N").  --print-estimate only prints the
  * estimate and the size and touches no image.  --put-type puts one more
  * entry of that file type (mode bits, e.g. 0160000) after the sources,
- * to test entries no archive format can carry.
+ * to test entries no archive format can carry.  --put-hardlink puts a
+ * hard link that carries data (as cpio does with a file's last name).
  */
 #include <config.h>
 
@@ -51,7 +52,7 @@ main (int argc, char **argv)
   uint64_t offset = 0, size = 64 << 20, margin = 0;
   bool estimate = false, print_estimate = false, mkfs = true;
   struct entry_sink *sink;
-  const char *image, *put_type = NULL;
+  const char *image, *put_type = NULL, *put_hardlink = NULL;
   int i, r = 0;
 
   for (i = 1; i < argc && STRPREFIX (argv[i], "--"); ++i) {
@@ -84,6 +85,8 @@ main (int argc, char **argv)
         opts.hash_seed = arg;
       else if (STREQ (opt, "--label"))
         opts.label = arg;
+      else if (STREQ (opt, "--put-hardlink"))
+        put_hardlink = arg;
       else if (STREQ (opt, "--put-type"))
         put_type = arg;
       else if (STREQ (opt, "--inodes"))
@@ -133,6 +136,29 @@ main (int argc, char **argv)
     archive_entry_copy_pathname (e, colon ? colon + 1 : "typed");
     r = sink->put (sink, e, NULL);
     archive_entry_free (e);
+  }
+  if (r == 0 && put_hardlink) {
+    struct archive_entry *e = archive_entry_new ();
+    struct entry_data d = ENTRY_DATA_NONE;
+    char *spec = xstrdup (put_hardlink);
+    char *path = strchr (spec, ':');
+    char *text = path ? strchr (path + 1, ':') : NULL;
+
+    if (!text) {
+      fprintf (stderr, "test-ext4: --put-hardlink TARGET:PATH:TEXT\n");
+      exit (EXIT_USAGE);
+    }
+    *path++ = '\0';
+    *text++ = '\0';
+    archive_entry_set_mode (e, AE_IFREG | 0644);
+    archive_entry_copy_pathname (e, path);
+    archive_entry_copy_hardlink (e, spec);
+    archive_entry_set_size (e, strlen (text));
+    d.buf = text;
+    d.len = strlen (text);
+    r = sink->put (sink, e, &d);
+    archive_entry_free (e);
+    free (spec);
   }
   if (r == 0)
     r = sink->finish (sink);

@@ -587,6 +587,8 @@ write_local (struct copy *c, const char *output, const char *format,
   pid_t pid = 0;
   bool failed = true;
 
+  if (!format)
+    format = "qcow2";
   if (!STREQ (format, "qcow2") && !STREQ (format, "raw")) {
     error ("%s: unknown output format '%s' (qcow2 or raw)", output, format);
     return -1;

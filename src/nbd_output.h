@@ -12,10 +12,13 @@
 bool nbd_output_is_uri (const char *output);
 
 /* Copy the raw working file to output.  For a local file: output is
- * created (format "qcow2" or "raw") under a temporary name beside it and
- * renamed into place only when complete; an existing output is replaced
- * only with force.  For a URI: the export must be at least as large as
- * the working file.  -1 with the error reported; nothing is left behind.
+ * created (format "qcow2" or "raw"; NULL: qcow2) under a temporary name
+ * beside it and renamed into place only when complete; an existing
+ * output is replaced only with force.  For a URI: the export must be at
+ * least as large as the working file; the ranges of the working file
+ * that are holes or zero are zeroed on the export (format and force do
+ * not apply), bytes past its size are left alone.  -1 with the error
+ * reported; nothing is left behind.
  */
 int nbd_output_write (const char *working, const char *output,
                       const char *format, bool force);

@@ -428,3 +428,66 @@ initramfs_read_entries (const char *path, struct entry_sink *sink)
       return -1;
   return 0;
 }
+
+int
+initramfs_probe (const char *path)
+{
+  CLEANUP_CLOSE int fd = open (path, O_RDONLY | O_CLOEXEC);
+  unsigned char buf[4096], first[6];
+  struct initramfs_segment seg;
+  struct archive_entry *entry;
+  struct decoded d = { 0 };
+  struct stat st;
+  ssize_t r;
+  size_t i = 0;
+  int ret = 0;
+
+  if (fd == -1 || fstat (fd, &st) == -1) {
+    error_errno ("open %s", path);
+    return -1;
+  }
+  do
+    r = pread (fd, buf, sizeof buf, 0);
+  while (r == -1 && errno == EINTR);
+  if (r == -1) {
+    error_errno ("read %s", path);
+    return -1;
+  }
+  while (i < (size_t) r && buf[i] == 0)
+    i++;
+  if (i == (size_t) r)
+    return 0;
+  seg.offset = i;
+  seg.end = st.st_size;
+  seg.compression = compression_detect (buf + i, r - i);
+  if (seg.compression == COMPRESS_NONE)
+    return 1;
+  if (seg.compression == COMPRESS_UNKNOWN)
+    return 0;
+  /* Where the stream ends is cheap to know for these (libarchive would
+   * fail on what follows); the others' decoders stop by themselves.
+   */
+  if ((seg.compression == COMPRESS_ZSTD || seg.compression == COMPRESS_LZ4 ||
+       seg.compression == COMPRESS_LZO) &&
+      compression_segment_end (fd, path, seg.offset, seg.compression,
+                               &seg.end) == -1)
+    return 0;
+  /* Decompress the first bytes only. */
+  d.fd = fd;
+  d.path = path;
+  d.seg = &seg;
+  d.pos = seg.offset;
+  d.cblock = xmalloc (BLOCK);
+  d.dec = archive_read_new ();
+  archive_read_support_filter_all (d.dec);
+  archive_read_support_format_raw (d.dec);
+  if (archive_read_open (d.dec, &d, NULL, compressed_read, NULL)
+      == ARCHIVE_OK &&
+      archive_read_next_header (d.dec, &entry) == ARCHIVE_OK &&
+      archive_read_data (d.dec, first, sizeof first) == sizeof first &&
+      compression_detect (first, sizeof first) == COMPRESS_NONE)
+    ret = 1;
+  archive_read_free (d.dec);
+  free (d.cblock);
+  return ret;
+}

@@ -17,6 +17,15 @@
  */
 int initramfs_read_entries (const char *path, struct entry_sink *sink);
 
+/* Is path an initramfs: does its first segment (after any zero padding)
+ * hold a newc cpio archive, compressed or not?  1 yes, 0 no, -1 on an
+ * I/O error (reported).  Cheap: only the start is decompressed.  Use it
+ * before handing a file to a reader that would stop at the first
+ * segment (libarchive stops at the first TRAILER!!! and fails on what
+ * follows a compressed stream).
+ */
+int initramfs_probe (const char *path);
+
 /* One segment: bytes [offset, end) of the image. */
 struct initramfs_segment {
   uint64_t offset, end;

@@ -13,7 +13,7 @@ seed = msdos-test
 [rootfs]
 source = dir:$tmp/root
 [partition root]
-size = 64M
+size = 128M
 [partition swap]
 size = 16M
 [partition data]
@@ -39,6 +39,9 @@ grep -q ' /srv/data ext4 ' "$tmp/console.log" || fail "data not in fstab"
 
 # Seeded builds are reproducible in their UUIDs.
 $MKVMIMG build "$tmp/msdos.conf" -o "$tmp/again.img"
-[ "$(sfdisk -d "$tmp/msdos.img" | grep -v '^device')" = \
-  "$(sfdisk -d "$tmp/again.img" | grep -v '^device')" ] || fail "seeded layouts differ"
+table_of ()
+{
+  sfdisk -d "$1" | sed -e "s|^$1||" -e '/^device:/d'
+}
+[ "$(table_of "$tmp/msdos.img")" = "$(table_of "$tmp/again.img")" ] || fail "seeded layouts differ"
 echo OK

@@ -79,7 +79,8 @@ debian_initrd ()
 }
 
 # A minimal root filesystem tree in DIR: busybox-static, and an init
-# that prints MARKER, the kernel command line and fstab, then powers off.
+# that prints the kernel command line, fstab and then MARKER (boot --expect
+# stops at the marker), then powers off.
 make_marker_root ()
 {
   dir=$1 marker=$2
@@ -92,9 +93,9 @@ make_marker_root ()
   cat > "$dir/sbin/init" <<EOS
 #!/bin/sh
 mount -t proc proc /proc
-echo "$marker"
 echo "cmdline: \$(cat /proc/cmdline)"
 cat /etc/fstab
+echo "$marker"
 poweroff -f
 EOS
   chmod 0755 "$dir/sbin/init"
@@ -110,4 +111,21 @@ boot_expect ()
     echo "--- console (last 40 lines)"; tail -n 40 "$tmp/console.log"
     fail "boot of $img did not print '$regex'"
   }
+}
+
+# The start sector of the partition named NAME (GPT) or numbered NAME
+# (msdos) in a raw disk image.
+partition_start ()
+{
+  sfdisk -d "$1" | awk -v n="$2" '
+    /^\// && (index($0, "name=\"" n "\"") || $1 ~ ("[^0-9]" n "$")) {
+      sub(/.*start= */, ""); sub(/,.*/, ""); print; exit }'
+}
+
+# Extract a partition of a raw disk image to a file.
+extract_partition ()
+{
+  start=$(partition_start "$1" "$2")
+  [ -n "$start" ] || { sfdisk -d "$1" >&2; fail "no partition $2 in $1"; }
+  dd if="$1" of="$3" bs=512 skip="$start" status=none
 }

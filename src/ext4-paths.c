@@ -101,6 +101,7 @@ ext4_paths_put (struct ext4_paths *t, const char *path, size_t len,
     p->name[len] = '\0';
     p->hash = h;
     p->next = NULL;
+    p->tail = 0;
     *pp = p;
     t->count++;
   }

@@ -15,6 +15,7 @@ struct ext4_path {
   uint32_t hash;
   uint32_t ino;
   uint32_t mode;                /* S_IFMT bits (and permissions) */
+  uint64_t tail;                /* directory: its last block, 0 unknown */
   char name[];                  /* the path, NUL-terminated */
 };
 

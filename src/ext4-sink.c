@@ -43,7 +43,9 @@ struct ext4_sink {
   char *image;
   ext2_filsys fs;               /* NULL once closed */
   struct ext4_paths paths;      /* every path in the filesystem */
+  struct ext4_path *root;       /* the record of "." */
   char *wbuf;                   /* a run of file data, WBUF_SIZE bytes */
+  char *dbuf;                   /* a directory block */
   blk64_t goal;                 /* where the next run of data should go */
   int64_t now;                  /* times of what no entry describes */
   size_t isize;                 /* on-disk inode size */
@@ -466,17 +468,125 @@ write_data (struct ext4_sink *s, const char *path, ext2_ino_t ino,
   return r;
 }
 
+/* A directory whose last block is never appended to by hand (htree,
+ * inline data, or a layout not understood): ext2fs_link does it.
+ */
+#define TAIL_NONE UINT64_MAX
+
+/* Find the last block of a directory. */
+static int
+find_tail (struct ext4_sink *s, const char *path, struct ext4_path *dir)
+{
+  struct ext2_inode in;
+  blk64_t pblk = 0;
+  uint64_t size;
+  errcode_t err;
+
+  err = ext2fs_read_inode (s->fs, dir->ino, &in);
+  if (err) {
+    fs_error (path, err);
+    return -1;
+  }
+  size = EXT2_I_SIZE (&in);
+  dir->tail = TAIL_NONE;
+  if ((in.i_flags & (EXT2_INDEX_FL | EXT4_INLINE_DATA_FL)) ||
+      size < s->fs->blocksize || size % s->fs->blocksize)
+    return 0;
+  err = ext2fs_bmap2 (s->fs, dir->ino, &in, NULL, 0,
+                      size / s->fs->blocksize - 1, NULL, &pblk);
+  if (err) {
+    fs_error (path, err);
+    return -1;
+  }
+  if (pblk)
+    dir->tail = pblk;
+  return 0;
+}
+
+/* Append an entry to the last block of a directory: one block read and
+ * written, where ext2fs_link scans the whole directory (quadratic for
+ * big ones).  Returns 1 if done, 0 if it does not fit (or the block is
+ * not as expected), -1 on error.
+ */
+static int
+append_dirent (struct ext4_sink *s, const char *path, struct ext4_path *dir,
+               const char *name, ext2_ino_t ino, int ft)
+{
+  ext2_filsys fs = s->fs;
+  unsigned end = fs->blocksize;
+  size_t len = strlen (name);
+  unsigned need = EXT2_DIR_REC_LEN (len), off = 0, rec_len = 0, used;
+  struct ext2_dir_entry *d;
+  errcode_t err;
+
+  if (dir->tail == 0 && find_tail (s, path, dir) == -1)
+    return -1;
+  if (dir->tail == TAIL_NONE)
+    return 0;
+  if (ext2fs_has_feature_metadata_csum (fs->super))
+    end -= sizeof (struct ext2_dir_entry_tail);
+  err = ext2fs_read_dir_block4 (fs, dir->tail, s->dbuf, 0, dir->ino);
+  if (err) {
+    fs_error (path, err);
+    return -1;
+  }
+  for (;;) {                    /* to the last entry */
+    d = (struct ext2_dir_entry *) (s->dbuf + off);
+    if (ext2fs_get_rec_len (fs, d, &rec_len) || rec_len < 8 ||
+        off + rec_len > end)
+      return 0;
+    if (off + rec_len == end)
+      break;
+    off += rec_len;
+  }
+  used = d->inode ? EXT2_DIR_REC_LEN (ext2fs_dirent_name_len (d)) : 0;
+  if (rec_len < used + need)
+    return 0;
+  if (used) {
+    ext2fs_set_rec_len (fs, used, d);
+    d = (struct ext2_dir_entry *) (s->dbuf + off + used);
+    ext2fs_set_rec_len (fs, rec_len - used, d);
+  }
+  d->inode = ino;
+  ext2fs_dirent_set_name_len (d, len);
+  ext2fs_dirent_set_file_type (d, ext2fs_has_feature_filetype (fs->super) ?
+                               ft : 0);
+  memset (d->name, 0, need - 8);
+  memcpy (d->name, name, len);
+  err = ext2fs_write_dir_block4 (fs, dir->tail, s->dbuf, 0, dir->ino);
+  if (err) {
+    fs_error (path, err);
+    return -1;
+  }
+  return 1;
+}
+
 /* Link ino into dir as name, growing the directory when it is full. */
 static int
-link_name (struct ext4_sink *s, const char *path, ext2_ino_t dir,
+link_name (struct ext4_sink *s, const char *path, struct ext4_path *dir,
            const char *name, ext2_ino_t ino, unsigned mode)
 {
-  errcode_t err = ext2fs_link (s->fs, dir, name, ino, file_type (mode));
+  errcode_t err;
+  int r = append_dirent (s, path, dir, name, ino, file_type (mode));
 
+  if (r != 0)
+    return r == 1 ? 0 : -1;
+  if (dir->tail != TAIL_NONE) {         /* the last block is full */
+    err = ext2fs_expand_dir (s->fs, dir->ino);
+    if (err) {
+      fs_error (path, err);
+      return -1;
+    }
+    dir->tail = 0;
+    r = append_dirent (s, path, dir, name, ino, file_type (mode));
+    if (r != 0)
+      return r == 1 ? 0 : -1;
+  }
+  err = ext2fs_link (s->fs, dir->ino, name, ino, file_type (mode));
   if (err == EXT2_ET_DIR_NO_SPACE) {
-    err = ext2fs_expand_dir (s->fs, dir);
+    err = ext2fs_expand_dir (s->fs, dir->ino);
     if (!err)
-      err = ext2fs_link (s->fs, dir, name, ino, file_type (mode));
+      err = ext2fs_link (s->fs, dir->ino, name, ino, file_type (mode));
   }
   if (err) {
     fs_error (path, err);
@@ -487,26 +597,26 @@ link_name (struct ext4_sink *s, const char *path, ext2_ino_t dir,
 
 /* Make directory name in parent with the entry's metadata. */
 static int
-make_dir (struct ext4_sink *s, const char *path, ext2_ino_t parent,
+make_dir (struct ext4_sink *s, const char *path, struct ext4_path *parent,
           const char *name, struct archive_entry *e, ext2_ino_t *ino_rtn)
 {
   CLEANUP_FREE struct ext2_inode_large *in = NULL;
   ext2_ino_t ino;
   errcode_t err;
 
-  err = ext2fs_new_inode (s->fs, parent, LINUX_S_IFDIR | 0755, NULL, &ino);
-  if (!err) {
-    err = ext2fs_mkdir (s->fs, parent, ino, name);
-    if (err == EXT2_ET_DIR_NO_SPACE) {
-      err = ext2fs_expand_dir (s->fs, parent);
-      if (!err)
-        err = ext2fs_mkdir (s->fs, parent, ino, name);
-    }
-  }
+  /* ext2fs_mkdir makes "." and "..", counts the link to the parent;
+   * the name is linked here, without ext2fs_mkdir's lookup.
+   */
+  err = ext2fs_new_inode (s->fs, parent->ino, LINUX_S_IFDIR | 0755, NULL,
+                          &ino);
+  if (!err)
+    err = ext2fs_mkdir (s->fs, parent->ino, ino, NULL);
   if (err) {
     fs_error (path, err);
     return -1;
   }
+  if (link_name (s, path, parent, name, ino, LINUX_S_IFDIR) == -1)
+    return -1;
   in = new_inode_buf (s);
   if (read_inode (s, path, ino, in) == -1)
     return -1;
@@ -538,23 +648,23 @@ update_dir (struct ext4_sink *s, const char *path, ext2_ino_t ino,
  */
 static int
 resolve_dir (struct ext4_sink *s, const char *entry, const char *path,
-             size_t len, ext2_ino_t *ino_rtn)
+             size_t len, struct ext4_path **dir_rtn)
 {
-  struct ext4_path *p;
+  struct ext4_path *p, *parent;
   const char *slash;
-  ext2_ino_t parent;
+  ext2_ino_t ino;
   CLEANUP_FREE char *dir = NULL;
   struct archive_entry *e;
   int r;
 
   if (len == 0) {
-    *ino_rtn = EXT2_ROOT_INO;
+    *dir_rtn = s->root;
     return 0;
   }
   p = ext4_paths_get (&s->paths, path, len);
   if (p) {
     if (S_ISDIR (p->mode)) {
-      *ino_rtn = p->ino;
+      *dir_rtn = p;
       return 0;
     }
     if (S_ISLNK (p->mode))
@@ -579,11 +689,11 @@ resolve_dir (struct ext4_sink *s, const char *entry, const char *path,
   archive_entry_set_filetype (e, AE_IFDIR);
   archive_entry_set_perm (e, 0755);
   r = make_dir (s, dir, parent, slash ? dir + (slash - path) + 1 : dir, e,
-                ino_rtn);
+                &ino);
   archive_entry_free (e);
   if (r == -1)
     return -1;
-  ext4_paths_put (&s->paths, path, len, *ino_rtn, LINUX_S_IFDIR | 0755);
+  *dir_rtn = ext4_paths_put (&s->paths, path, len, ino, LINUX_S_IFDIR | 0755);
   return 0;
 }
 
@@ -758,7 +868,7 @@ make_inode (struct ext4_sink *s, const char *path, ext2_ino_t parent,
 
 /* A hard link: another name for an inode already written. */
 static int
-put_hardlink (struct ext4_sink *s, const char *path, ext2_ino_t parent,
+put_hardlink (struct ext4_sink *s, const char *path, struct ext4_path *parent,
               const char *name, const struct ext4_path *old,
               struct archive_entry *e, struct entry_data *data)
 {
@@ -786,7 +896,7 @@ put_hardlink (struct ext4_sink *s, const char *path, ext2_ino_t parent,
       error ("populate ext4: %s: %s has too many hard links", path, target);
       return -1;
     }
-    if (old && remove_name (s, path, parent, name, old, mode) == -1)
+    if (old && remove_name (s, path, parent->ino, name, old, mode) == -1)
       return -1;
     if (link_name (s, path, parent, name, ino, mode) == -1)
       return -1;
@@ -853,7 +963,8 @@ ext4_put (struct entry_sink *sink, struct archive_entry *e,
   unsigned type = archive_entry_filetype (e);
   const char *slash, *name;
   struct ext4_path *old;
-  ext2_ino_t parent, ino;
+  struct ext4_path *parent;
+  ext2_ino_t ino;
 
   if (!s->fs) {
     error ("populate ext4: the filesystem is already closed");
@@ -890,7 +1001,7 @@ ext4_put (struct entry_sink *sink, struct archive_entry *e,
   if (type == AE_IFDIR) {
     if (old && S_ISDIR (old->mode))
       return update_dir (s, path, old->ino, e);
-    if (old && remove_name (s, path, parent, name, old, type) == -1)
+    if (old && remove_name (s, path, parent->ino, name, old, type) == -1)
       return -1;
     if (make_dir (s, path, parent, name, e, &ino) == -1)
       return -1;
@@ -899,9 +1010,9 @@ ext4_put (struct entry_sink *sink, struct archive_entry *e,
     return 0;
   }
 
-  if (old && remove_name (s, path, parent, name, old, type) == -1)
+  if (old && remove_name (s, path, parent->ino, name, old, type) == -1)
     return -1;
-  if (make_inode (s, path, parent, e, data, &ino) == -1 ||
+  if (make_inode (s, path, parent->ino, e, data, &ino) == -1 ||
       link_name (s, path, parent, name, ino, type) == -1)
     return -1;
   ext4_paths_put (&s->paths, path, strlen (path), ino,
@@ -1024,8 +1135,10 @@ ext4_sink_new (const char *image, uint64_t offset)
   s->now = fs->super->s_mkfs_time ? fs->super->s_mkfs_time : time (NULL);
   fs->now = s->now;
   s->wbuf = xmalloc (WBUF_SIZE);
+  s->dbuf = xmalloc (fs->blocksize);
   ext4_paths_init (&s->paths);
-  ext4_paths_put (&s->paths, ".", 1, EXT2_ROOT_INO, LINUX_S_IFDIR | 0755);
+  s->root = ext4_paths_put (&s->paths, ".", 1, EXT2_ROOT_INO,
+                            LINUX_S_IFDIR | 0755);
   s->sink.put = ext4_put;
   s->sink.finish = ext4_finish;
   s->sink.opaque = s;
@@ -1048,6 +1161,7 @@ ext4_sink_free (struct entry_sink *sink)
     ext2fs_free (s->fs);        /* not written out: the image is unfinished */
   ext4_paths_free (&s->paths);
   free (s->wbuf);
+  free (s->dbuf);
   free (s->image);
   free (s);
 }

@@ -32,8 +32,23 @@ struct extract_state {
  * following symbolic links the way the kernel would inside the image?
  * 1 yes, 0 no (a symlink points outside), -1 it does not exist yet.
  */
+/* Without openat2 (Linux < 5.6, valgrind): resolve on the host and
+ * compare.
+ */
 static int
-resolves_beneath (int dirfd, const char *path)
+resolves_beneath_slow (const char *dir, const char *path)
+{
+  CLEANUP_FREE char *full = xasprintf ("%s/%s", dir, path);
+  CLEANUP_FREE char *real = realpath (full, NULL);
+  size_t n = strlen (dir);
+
+  if (!real)
+    return errno == ENOENT || errno == ENOTDIR ? -1 : 0;
+  return strncmp (real, dir, n) == 0 && (real[n] == '/' || real[n] == '\0');
+}
+
+static int
+resolves_beneath (const char *dir, int dirfd, const char *path)
 {
   struct open_how how = {
     .flags = O_PATH | O_CLOEXEC,
@@ -47,6 +62,8 @@ resolves_beneath (int dirfd, const char *path)
   }
   if (errno == ENOENT || errno == ENOTDIR)
     return -1;
+  if (errno == ENOSYS)
+    return resolves_beneath_slow (dir, path);
   return 0;
 }
 
@@ -76,7 +93,7 @@ check_parents (struct extract_state *st, const char *raw, const char *path)
   if (!slash)
     return 0;
   *slash = '\0';
-  if (resolves_beneath (st->dirfd, parent) == 0) {
+  if (resolves_beneath (st->dir, st->dirfd, parent) == 0) {
     refuse (st, raw, "it would be written through a symbolic link that "
             "points outside the directory");
     return -1;
@@ -118,7 +135,7 @@ extract_entry (void *opaque, struct archive *ar, struct archive_entry *e)
     /* The kernel keeps the link and follows it: harmless if it stays
      * inside (the directory exists through it), refused otherwise.
      */
-    if (resolves_beneath (st->dirfd, path) != 1)
+    if (resolves_beneath (st->dir, st->dirfd, path) != 1)
       refuse (st, raw, "a directory over a symbolic link that points "
               "outside the directory");
     return 0;
@@ -137,9 +154,9 @@ extract_entry (void *opaque, struct archive *ar, struct archive_entry *e)
       st->refused++;
       return 0;
     }
-    if (resolves_beneath (st->dirfd, target) == 0 ||
+    if (resolves_beneath (st->dir, st->dirfd, target) == 0 ||
         check_parents (st, raw, target) == -1) {
-      if (resolves_beneath (st->dirfd, target) == 0)
+      if (resolves_beneath (st->dir, st->dirfd, target) == 0)
         refuse (st, raw, "a hardlink to a file outside the directory");
       return 0;
     }

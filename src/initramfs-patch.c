@@ -421,7 +421,12 @@ rewrite_entry (void *opaque, struct archive *ar, struct archive_entry *entry)
     archive_entry_copy_hardlink (entry, target);
   }
   data.ar = ar;
-  mark_existing (p, path);
+  /* Only what can be a parent is remembered: memory stays small
+   * whatever the number of files.
+   */
+  if (archive_entry_filetype (entry) == AE_IFDIR ||
+      archive_entry_filetype (entry) == AE_IFLNK)
+    mark_existing (p, path);
   return p->sink->put (p->sink, entry,
                        archive_entry_filetype (entry) == AE_IFREG &&
                        archive_entry_size (entry) > 0 ? &data : NULL);

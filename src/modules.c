@@ -57,6 +57,32 @@ kernel_build_dir (const struct profile *p, const char *name,
   return dir;
 }
 
+/* Run a build tool with its output kept in a log file, shown only when
+ * it fails (or under -v), so that a good build stays quiet.
+ */
+static int
+run_logged (const char *const *argv, const char *dir)
+{
+  CLEANUP_FREE char *log = xasprintf ("%s.log", dir);
+  CLEANUP_CLOSE int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                               0600);
+  struct child_opts o = CHILD_OPTS_INIT;
+  int r;
+
+  if (fd == -1) {
+    error_errno ("%s", log);
+    return -1;
+  }
+  o.stdout_fd = o.stderr_fd = fd;
+  r = child_run (argv, &o);
+  if (r == -1 || verbose) {
+    CLEANUP_FREE char *text = read_whole_file (log, NULL);
+    if (text)
+      fputs (text, stderr);
+  }
+  return r;
+}
+
 /* Build a Kbuild directory out of tree, in a private copy, so the
  * user's source tree is not written to.  The .ko files are appended to
  * kos.
@@ -108,10 +134,7 @@ build_module (const struct profile *p, const char *name, const char *source,
   {
     const char *make_argv[] = { "make", "-s", "-C", kdir, marg, "modules",
                                 NULL };
-    struct child_opts o = CHILD_OPTS_INIT;
-    /* The compiler's output goes to stderr, where the user sees it. */
-    o.stdout_fd = STDERR_FILENO;
-    if (child_run (make_argv, &o) == -1) {
+    if (run_logged (make_argv, copy) == -1) {
       error ("module %s: the build failed (compiler output above)", name);
       return -1;
     }
@@ -188,6 +211,32 @@ run_depmod (struct module_set *set, const struct kernel *k)
     if (child_run (link_argv, &quiet_opts) == -1 &&
         child_run (copy_argv, NULL) == -1)
       return -1;
+  }
+  else {
+    /* No module tree of the kernel: depmod still wants to know what is
+     * built in (from the host when it has that release), and an order.
+     */
+    static const char *const files[] = {
+      "modules.order", "modules.builtin", "modules.builtin.modinfo", NULL
+    };
+    for (const char *const *f = files; *f; ++f) {
+      CLEANUP_FREE char *host = xasprintf ("/lib/modules/%s/%s", set->release,
+                                           *f);
+      CLEANUP_FREE char *dest = xasprintf ("%s/%s", moddir, *f);
+      const char *cp_argv[] = { "cp", "--", host, dest, NULL };
+      if (is_file (host) && !STREQ (*f, "modules.order")) {
+        if (child_run (cp_argv, NULL) == -1)
+          return -1;
+      }
+      else {
+        int fd = open (dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd == -1) {
+          error_errno ("%s", dest);
+          return -1;
+        }
+        close (fd);
+      }
+    }
   }
   for (size_t i = 0; i < set->kos.len; ++i) {
     const char *base = strrchr (set->kos.v[i], '/') + 1;

@@ -1082,7 +1082,7 @@ profile_resolve_path (const struct profile *p, const char *section,
    * example driver): in the source tree when running from a build,
    * else in the installed data directory.
    */
-  if (path[0] != '/' && v && v->file && STREQ (v->file, "<built-in>")) {
+  if (path[0] != '/' && v && STRPREFIX (v->where, "<built-in>:")) {
     char *in_tree = xasprintf ("%s/%s", ABS_TOP_SRCDIR, path);
     if (access (in_tree, F_OK) == 0)
       return in_tree;

@@ -720,7 +720,7 @@ release_inode (struct ext4_sink *s, const char *path, ext2_ino_t ino,
 
   if (ext2fs_inode_has_valid_blocks2 (s->fs, (struct ext2_inode *) in))
     err = ext2fs_punch (s->fs, ino, (struct ext2_inode *) in, NULL, 0, ~0ULL);
-  if (!err && (in->i_file_acl || in->i_extra_isize))
+  if (!err)
     err = ext2fs_free_ext_attr (s->fs, ino, in);
   if (err) {
     fs_error (path, err);

@@ -143,7 +143,7 @@ print_usage (FILE *fp)
 int
 cmd_help (int argc, char **argv)
 {
-  if (argc < 2) {
+  if (argc < 2 || STREQ (argv[1], "--help") || STREQ (argv[1], "-h")) {
     print_usage (stdout);
     return EXIT_OK;
   }

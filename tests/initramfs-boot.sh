@@ -3,7 +3,8 @@
 # assert on what the guest prints: Debian's own initrd (zstd, made by
 # initramfs-tools) with a script hook patched in, and a busybox initramfs
 # made by 'initramfs create --spec', each recompressed as gzip, xz, lz4
-# and zstd; and Debian's initrd with a segment appended.
+# and zstd (and, for busybox, bzip2, lzma, lzo and none); and both with a
+# segment appended.
 . "$top_srcdir/tests/functions.sh"
 requires qemu-system-x86_64 timeout
 
@@ -54,7 +55,8 @@ dir /etc 0755 0 0
 file /init init.sh 0755 0 0
 EOS
 $MKVMIMG initramfs create -q --spec busybox.spec -o busybox.img
-for c in gzip xz lz4 zstd; do
+# The four asked for, and the other compressions the kernel knows.
+for c in gzip xz lz4 zstd bzip2 lzma lzo none; do
   $MKVMIMG initramfs patch -q busybox.img -o busybox-$c.img \
     --add added.txt:/etc/added.txt --compress=$c
   $MKVMIMG initramfs list busybox-$c.img > list
@@ -62,6 +64,11 @@ for c in gzip xz lz4 zstd; do
     fail "busybox-$c.img is not $c"
   boot busybox-$c.img MKVMIMG-BUSYBOX-INIT
 done
+
+# An appended segment after a gzip one.
+$MKVMIMG initramfs patch -q busybox.img -o busybox-append.img --append \
+  --add added.txt:/etc/added.txt
+boot busybox-append.img MKVMIMG-BUSYBOX-INIT
 
 # 2. Debian's initrd: a hook run first in init-top, by Debian's own init.
 cat > zz-marker <<'EOS'

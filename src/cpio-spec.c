@@ -38,6 +38,19 @@ parse_num (const struct spec_line *l, size_t i, int base, const char *what,
   return 0;
 }
 
+/* A NAME of the spec, normalised; ".." is refused with file:line. */
+static char *
+spec_name (const struct spec_line *l, const char *name)
+{
+  for (const char *p = name; (p = strstr (p, "..")) != NULL; p += 2)
+    if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) {
+      error ("%s:%zu: %s: refusing a name with \"..\"", l->spec, l->lineno,
+             name);
+      return NULL;
+    }
+  return entry_path_normalise (name);
+}
+
 /* NAME MODE UID GID starting at word i (for file, LOCATION sits between
  * NAME and MODE; for slink, TARGET).
  */
@@ -52,11 +65,9 @@ parse_common (const struct spec_line *l, size_t mode_i,
       parse_num (l, mode_i + 1, 10, "uid", UINT32_MAX, &uid) == -1 ||
       parse_num (l, mode_i + 2, 10, "gid", UINT32_MAX, &gid) == -1)
     return -1;
-  name = entry_path_normalise (l->w[1]);
-  if (!name) {
-    error ("%s:%zu: the name above is refused", l->spec, l->lineno);
+  name = spec_name (l, l->w[1]);
+  if (!name)
     return -1;
-  }
   archive_entry_set_pathname (e, name);
   archive_entry_set_filetype (e, type);
   archive_entry_set_perm (e, mode);
@@ -149,12 +160,11 @@ do_line (const struct spec_line *l, const char *dir, time_t now,
     /* The other names: hardlinks to this one. */
     for (size_t i = 6; i < l->n; ++i) {
       struct archive_entry *h = archive_entry_clone (e);
-      CLEANUP_FREE char *name = entry_path_normalise (l->w[i]);
+      CLEANUP_FREE char *name = spec_name (l, l->w[i]);
       int r;
 
       if (!name) {
         archive_entry_free (h);
-        error ("%s:%zu: the name above is refused", l->spec, l->lineno);
         goto out;
       }
       archive_entry_set_pathname (h, name);

@@ -12,6 +12,7 @@
 const struct command commands[] = {
   { "build", cmd_build, "build a bootable disk image from a profile" },
   { "boot", cmd_boot, "boot an image headless and wait for console output" },
+  { "inspect", cmd_inspect, "show what is in an image, without booting it" },
   { "initramfs", cmd_initramfs, "list, extract, create and patch initramfs images" },
   { "profile", cmd_profile, "check, show and print build profiles" },
   { "help", cmd_help, "show help for mkvmimg or for one command" },

@@ -662,6 +662,8 @@ compress_start (enum compression c, int level, int out_fd, int *in_fd_rtn)
     error_errno ("pipe");
     return -1;
   }
+  /* Fewer round trips between us and the compressor (best effort). */
+  fcntl (fds[1], F_SETPIPE_SZ, 1024 * 1024);
   /* A compressor that dies shows as EPIPE and its exit status. */
   signal (SIGPIPE, SIG_IGN);
   opts.stdin_fd = fds[0];

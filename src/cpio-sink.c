@@ -303,7 +303,7 @@ cpio_sink_new (int fd, enum compression c, int level, const char *name)
   s->a = archive_write_new ();
   archive_write_set_format_cpio_newc (s->a);
   archive_write_add_filter_none (s->a);
-  archive_write_set_bytes_per_block (s->a, 64 * 1024);
+  archive_write_set_bytes_per_block (s->a, 256 * 1024);
   archive_write_set_bytes_in_last_block (s->a, 1);
   if (archive_write_open (s->a, s, NULL, sink_write, NULL) != ARCHIVE_OK) {
     error ("%s: %s", name, archive_error_string (s->a));

@@ -344,7 +344,24 @@ prepare_modules (struct build *b)
   if (b->modules.staging)
     alias = xasprintf ("%s/lib/modules/%s/modules.alias", b->modules.staging,
                        b->modules.release);
-  return devices_check_drivers (b->p, &b->modules, alias, b->strict);
+  if (devices_check_drivers (b->p, &b->modules, alias, b->strict) == -1)
+    return -1;
+  /* Drivers needed before the root is mounted go into the initrd, which
+   * then replaces the kernel's in /boot (or beside the image).
+   */
+  if (modules_want_initramfs (b->p)) {
+    char *patched;
+    if (!b->kernel.initrd) {
+      error ("[module] load = initramfs needs [kernel] initrd");
+      return -1;
+    }
+    if (modules_patch_initrd (b->p, &b->modules, b->kernel.initrd,
+                              &patched) == -1)
+      return -1;
+    free (b->kernel.initrd);
+    b->kernel.initrd = patched;
+  }
+  return 0;
 }
 
 /* The estimate pass: how big the root filesystem must be. */

@@ -391,6 +391,19 @@ modules_entries (const struct profile *p, const struct module_set *set,
   return 0;
 }
 
+bool
+modules_want_initramfs (const struct profile *p)
+{
+  for (size_t i = 0; i < profile_count (p, "module"); ++i) {
+    const char *load = profile_get (p, "module",
+                                    profile_section_name (p, "module", i),
+                                    "load");
+    if (load && STREQ (load, "initramfs"))
+      return true;
+  }
+  return false;
+}
+
 void
 module_set_free (struct module_set *set)
 {

@@ -33,6 +33,17 @@ int modules_prepare (const struct profile *p, const struct kernel *k,
 int modules_entries (const struct profile *p, const struct module_set *set,
                      const char *prefix, struct entry_sink *sink);
 
+/* A copy of initrd (made by initramfs-tools) with a segment appended
+ * that loads every module of the set before the root is mounted
+ * ([module] load = initramfs).  *patched_rtn is a file in the private
+ * working directory; caller frees the name.  0 or -1.
+ */
+int modules_patch_initrd (const struct profile *p,
+                          const struct module_set *set, const char *initrd,
+                          char **patched_rtn);
+/* Does any [module] ask for load = initramfs? */
+bool modules_want_initramfs (const struct profile *p);
+
 void module_set_free (struct module_set *set);
 
 #endif /* MKVMIMG_MODULES_H */

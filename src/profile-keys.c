@@ -165,8 +165,9 @@ const struct profile_key profile_keys[] = {
   { "module", "kdir", P, NULL, NULL, 0, NULL,
     "kernel build directory; unset: [kernel] tree or the release's headers",
     "/lib/modules/6.1.0-56-amd64/build" },
-  { "module", "load", E, "auto", "auto|boot", 0, NULL,
-    "auto: loaded when a device matches; boot: loaded at every boot",
+  { "module", "load", E, "auto", "auto|boot|initramfs", 0, NULL,
+    "auto: loaded when a device matches; boot: at every boot; "
+    "initramfs: from the initrd, before the root is mounted",
     "boot" },
   { "module", "options", S, NULL, NULL, 0, NULL,
     "module parameters, written to /etc/modprobe.d", "msi=0" },

@@ -198,14 +198,17 @@ source_cpio_spec (const char *spec_path, struct entry_sink *sink)
   CLEANUP_FREE char *copy = xstrdup (spec_path);
   const char *dir = dirname (copy);
   const char *sde = getenv ("SOURCE_DATE_EPOCH");
-  time_t now = sde && *sde ? (time_t) strtoll (sde, NULL, 10) : time (NULL);
+  time_t now;
   size_t cap = 0, lineno = 0;
   ssize_t len;
+  struct stat st;
 
-  if (!fp) {
+  if (!fp || fstat (fileno (fp), &st) == -1) {
     error_errno ("open %s", spec_path);
     return -1;
   }
+  /* Not the wall clock: the same spec gives the same entries. */
+  now = sde && *sde ? (time_t) strtoll (sde, NULL, 10) : st.st_mtime;
   while ((len = getline (&line, &cap, fp)) != -1) {
     CLEANUP_STRV_STRUCT struct strv words = { 0 };
     struct spec_line l = { .spec = spec_path, .lineno = ++lineno };

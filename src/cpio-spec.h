@@ -12,7 +12,7 @@
  *
  * LOCATION is a file on the host, absolute or relative to the directory
  * of the spec file; its data and mtime are used.  Other entries get
- * $SOURCE_DATE_EPOCH (or the current time) as their mtime.
+ * $SOURCE_DATE_EPOCH (or else the mtime of the spec file) as their mtime.
  */
 #ifndef MKVMIMG_CPIO_SPEC_H
 #define MKVMIMG_CPIO_SPEC_H

@@ -684,7 +684,14 @@ cmd_initramfs_patch (int argc, char **argv)
   }
   p.image = args[0];
   p.output = opts.output;
-  p.now = sde && *sde ? (time_t) strtoll (sde, NULL, 10) : time (NULL);
+  /* The mtime of --mkdir and --symlink: not the wall clock, so that
+   * the same inputs give the same output.
+   */
+  {
+    struct stat st;
+    p.now = sde && *sde ? (time_t) strtoll (sde, NULL, 10)
+      : stat (p.image, &st) == 0 ? st.st_mtime : 0;
+  }
 
   for (char **a = opts.add; a && *a; ++a)
     if (parse_add (&p, *a) == -1)

@@ -74,6 +74,13 @@ for c in none gzip bzip2 lzma xz lzo lz4 zstd gzip:1 zstd:19 xz:0; do
   rm -f a.$name b.$name
 done
 
+# Reproducible without SOURCE_DATE_EPOCH too: never the wall clock.
+(unset SOURCE_DATE_EPOCH
+ $MKVMIMG initramfs create -q --spec golden.spec -o nosde1.img
+ sleep 1
+ $MKVMIMG initramfs create -q --spec golden.spec -o nosde2.img)
+cmp nosde1.img nosde2.img || fail "without SOURCE_DATE_EPOCH: two runs differ"
+
 # A directory: sorted, owners 0:0 (or kept), hardlinks, mtimes clamped.
 mkdir -p tree/b tree/a/deep
 echo one > tree/b/file

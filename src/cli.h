@@ -50,6 +50,8 @@ int cmd_initramfs (int argc, char **argv);
 int cmd_build (int argc, char **argv);
 int cmd_profile (int argc, char **argv);
 int cmd_boot (int argc, char **argv);
+int cmd_cache (int argc, char **argv);
 int cmd_inspect (int argc, char **argv);
+int cmd_modify (int argc, char **argv);
 
 #endif /* MKVMIMG_CLI_H */

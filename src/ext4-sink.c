@@ -1100,21 +1100,29 @@ struct entry_sink *
 ext4_sink_new (const char *image, uint64_t offset)
 {
   CLEANUP_FREE char *io_opts = xasprintf ("offset=%" PRIu64, offset);
+  CLEANUP_FREE char *what = xasprintf ("%s at offset %" PRIu64, image, offset);
+
+  return ext4_sink_open (image, io_opts, unix_io_manager, what);
+}
+
+struct entry_sink *
+ext4_sink_open (const char *name, const char *io_opts,
+                struct struct_io_manager *io, const char *what)
+{
+  const char *image = io == unix_io_manager ? name : what;
   struct ext4_sink *s;
   ext2_filsys fs;
   errcode_t err;
 
   initialize_ext2_error_table ();
-  err = ext2fs_open2 (image, io_opts, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
-                      unix_io_manager, &fs);
+  err = ext2fs_open2 (name, io_opts, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
+                      io, &fs);
   if (err) {
-    error ("open ext4 filesystem %s at offset %" PRIu64 ": %s", image, offset,
-           error_message (err));
+    error ("open ext4 filesystem %s: %s", what, error_message (err));
     return NULL;
   }
   if (!ext2fs_has_feature_extents (fs->super)) {
-    error ("open ext4 filesystem %s at offset %" PRIu64 ": no extent "
-           "feature: not ext4", image, offset);
+    error ("open ext4 filesystem %s: no extent feature: not ext4", what);
     ext2fs_free (fs);
     return NULL;
   }

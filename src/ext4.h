@@ -46,6 +46,14 @@ int ext4_mkfs (const char *image, uint64_t offset, uint64_t size,
  * a 4 MiB data buffer plus a table of the paths written.
  */
 struct entry_sink *ext4_sink_new (const char *image, uint64_t offset);
+/* The same on an existing ext4 filesystem opened by name with any
+ * libext2fs io_manager (e.g. nbd_io_manager, see nbd-io.h); what names
+ * it in messages.
+ */
+struct struct_io_manager;
+struct entry_sink *ext4_sink_open (const char *name, const char *io_opts,
+                                   struct struct_io_manager *io,
+                                   const char *what);
 void ext4_sink_free (struct entry_sink *sink);
 
 /* Space the entries need in an ext4 filesystem, estimated while they

@@ -13,7 +13,9 @@ const struct command commands[] = {
   { "build", cmd_build, "build a bootable disk image from a profile" },
   { "boot", cmd_boot, "boot an image headless and wait for console output" },
   { "inspect", cmd_inspect, "show what is in an image, without booting it" },
+  { "modify", cmd_modify, "change an image in place, without booting it" },
   { "initramfs", cmd_initramfs, "list, extract, create and patch initramfs images" },
+  { "cache", cmd_cache, "list and clean the cache of bootstrapped Debian bases" },
   { "profile", cmd_profile, "check, show and print build profiles" },
   { "help", cmd_help, "show help for mkvmimg or for one command" },
   { NULL, NULL, NULL }

@@ -16,6 +16,7 @@ PACKAGES="
   mtools dosfstools e2fsprogs fdisk parted
   gdisk
   procps
+  zlib1g-dev liblzma-dev libbz2-dev
   debootstrap mmdebstrap busybox-static
   linux-image-amd64 linux-headers-amd64 kmod
   zstd xz-utils lz4 lzop bzip2 gzip cpio

@@ -77,6 +77,33 @@ parse_common (const struct spec_line *l, size_t mode_i,
   return 0;
 }
 
+/* ${NAME} in a file's LOCATION is replaced by the environment variable,
+ * as gen_init_cpio does.  Caller frees.
+ */
+static char *
+expand_env (const char *word)
+{
+  char *out = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream (&out, &len);
+
+  if (!fp)
+    return xstrdup (word);
+  for (const char *p = word; *p; ) {
+    const char *end;
+    if (p[0] == '$' && p[1] == '{' && (end = strchr (p + 2, '}')) != NULL) {
+      CLEANUP_FREE char *name = xasprintf ("%.*s", (int) (end - p - 2), p + 2);
+      const char *v = getenv (name);
+      fputs (v ? v : "", fp);
+      p = end + 1;
+    }
+    else
+      fputc (*p++, fp);
+  }
+  fclose (fp);
+  return out;
+}
+
 static int
 expect_words (const struct spec_line *l, size_t min, size_t max,
               const char *usage)
@@ -140,8 +167,10 @@ do_line (const struct spec_line *l, const char *dir, time_t now,
                       "file NAME LOCATION MODE UID GID [HARDLINK...]") == -1 ||
         parse_common (l, 3, e, AE_IFREG) == -1)
       goto out;
-    host = l->w[2][0] == '/' ? xstrdup (l->w[2])
-      : xasprintf ("%s/%s", dir, l->w[2]);
+    {
+      CLEANUP_FREE char *loc = expand_env (l->w[2]);
+      host = loc[0] == '/' ? xstrdup (loc) : xasprintf ("%s/%s", dir, loc);
+    }
     if (stat (host, &st) == -1) {
       error ("%s:%zu: %s: %s", l->spec, l->lineno, host, strerror (errno));
       goto out;

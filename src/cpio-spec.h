@@ -11,7 +11,8 @@
  *   sock  NAME MODE UID GID
  *
  * LOCATION is a file on the host, absolute or relative to the directory
- * of the spec file; its data and mtime are used.  Other entries get
+ * of the spec file (${NAME} replaced by the environment variable NAME);
+ * its data and mtime are used.  Other entries get
  * $SOURCE_DATE_EPOCH (or else the mtime of the spec file) as their mtime.
  */
 #ifndef MKVMIMG_CPIO_SPEC_H

@@ -74,6 +74,11 @@ for c in none gzip bzip2 lzma xz lzo lz4 zstd gzip:1 zstd:19 xz:0; do
   rm -f a.$name b.$name
 done
 
+# ${NAME} in a file's location, as gen_init_cpio does.
+printf 'file /x ${MKVMIMG_TEST_DIR}/motd 0644 0 0\n' > env.spec
+MKVMIMG_TEST_DIR=$tmp $MKVMIMG initramfs create -q --spec env.spec -o env.img
+$MKVMIMG initramfs list env.img | grep -q ' 5 .* x$' || fail "\${NAME} in a spec"
+
 # Reproducible without SOURCE_DATE_EPOCH too: never the wall clock.
 (unset SOURCE_DATE_EPOCH
  $MKVMIMG initramfs create -q --spec golden.spec -o nosde1.img

@@ -52,6 +52,7 @@ struct build {
   struct disk_plan plan;
   struct module_set modules;    /* [module] sections, built */
   bool strict;
+  uint64_t data_bytes;          /* file data to populate, from the estimate */
   char *working;                /* the raw working file */
   char *kernel_path, *initrd_path;  /* in the image, for grub.cfg */
   char *cmdline;                /* the full kernel command line */
@@ -186,6 +187,26 @@ make_other_filesystems (struct build *b)
   return 0;
 }
 
+/* Passes entries on, drawing the populate progress from file sizes. */
+struct progress_sink {
+  struct entry_sink sink;
+  struct entry_sink *next;
+  uint64_t done, total;
+};
+
+static int
+progress_put (struct entry_sink *sink, struct archive_entry *e,
+              struct entry_data *data)
+{
+  struct progress_sink *ps = sink->opaque;
+
+  if (archive_entry_filetype (e) == AE_IFREG)
+    ps->done += archive_entry_size (e);
+  progress ("populating", ps->done < ps->total ? ps->done : ps->total,
+            ps->total);
+  return ps->next->put (ps->next, e, data);
+}
+
 static int
 populate_root (struct build *b)
 {
@@ -205,11 +226,20 @@ populate_root (struct build *b)
     return -1;
   info ("populating the root filesystem (%llu MiB)",
         (unsigned long long) (root->size / MiB));
-  r = emit_root (b, sink, true);
-  if (r == 0)
-    r = emit_grub (b, sink);
-  if (r == 0)
-    r = modules_entries (b->p, &b->modules, b->facts.modules_prefix, sink);
+  {
+    struct progress_sink ps = {
+      .sink = { .put = progress_put, .opaque = &ps },
+      .next = sink, .total = b->data_bytes,
+    };
+    r = emit_root (b, &ps.sink, true);
+    if (r == 0)
+      r = emit_grub (b, &ps.sink);
+    if (r == 0)
+      r = modules_entries (b->p, &b->modules, b->facts.modules_prefix,
+                           &ps.sink);
+    progress ("populating", ps.total, ps.total);
+    progress_end ();
+  }
   if (r == 0 && sink->finish)
     r = sink->finish (sink);
   ext4_sink_free (sink);
@@ -390,6 +420,7 @@ estimate_root (struct build *b, uint64_t *bytes_rtn)
   ext4_estimate_sink_free (sink);
   if (r == -1)
     return -1;
+  b->data_bytes = est.data_bytes;
   base = ext4_size_for (&est, 0);
   if (margin && margin[strlen (margin) - 1] == '%')
     extra = base * strtoull (margin, NULL, 10) / 100;

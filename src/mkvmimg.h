@@ -75,6 +75,13 @@ char *shell_quote (const char *word);
 int mkdir_p (const char *path, mode_t mode);
 /* Is stderr a terminal on which progress may be drawn? */
 bool progress_enabled (void);
+/* "mkvmimg: WHAT: 42%" redrawn in place on a terminal (at most five times
+ * a second); nothing when stderr is not a terminal or with -q.
+ * progress_end ends the line.
+ */
+void progress (const char *what, unsigned long long done,
+               unsigned long long total);
+void progress_end (void);
 
 #define STREQ(a, b) (strcmp ((a), (b)) == 0)
 #define STRPREFIX(a, b) (strncmp ((a), (b), strlen (b)) == 0)

@@ -361,7 +361,9 @@ copy_all (struct copy *c)
     if (copy_data (c, data, hole) == -1)
       return -1;
     pos = hole;
+    progress ("writing", pos, c->size);
   }
+  progress_end ();
   if (flush_zero (c) == -1 || wait_for (c, 1, NULL) == -1)
     return -1;
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mkvmimg.h"
 
@@ -340,4 +341,35 @@ bool
 progress_enabled (void)
 {
   return !quiet && isatty (STDERR_FILENO);
+}
+
+static bool progress_shown;
+
+void
+progress (const char *what, unsigned long long done, unsigned long long total)
+{
+  static struct timespec last;
+  struct timespec now;
+  unsigned pct;
+
+  if (!progress_enabled () || total == 0)
+    return;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  if (progress_shown && done < total &&
+      (now.tv_sec - last.tv_sec) * 1000000000LL + (now.tv_nsec - last.tv_nsec)
+      < 200000000LL)
+    return;
+  last = now;
+  pct = done >= total ? 100 : (unsigned) (done * 100 / total);
+  fprintf (stderr, "\r%s: %s: %3u%%", program_name, what, pct);
+  progress_shown = true;
+}
+
+void
+progress_end (void)
+{
+  if (progress_shown) {
+    fputc ('\n', stderr);
+    progress_shown = false;
+  }
 }

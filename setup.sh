@@ -20,7 +20,7 @@ PACKAGES="
   debootstrap mmdebstrap busybox-static
   linux-image-amd64 linux-headers-amd64 kmod
   zstd xz-utils lz4 lzop bzip2 gzip cpio
-  nbd-client nbdkit socat expect
+  nbd-client nbdkit socat expect jq
   clang valgrind
 "
 

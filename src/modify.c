@@ -1122,7 +1122,14 @@ do_modify (const char *image, struct modify_opts *o)
     }
   }
   if (p && profile_count (p, "module") > 0) {
+    CLEANUP_FREE char *builtin = xasprintf ("%s/modules.builtin",
+                                            t.modules_copy);
     struct kernel k = { .modules = t.modules_copy, .release = t.release };
+    /* A root without the kernel's modules (its initrd has them): depmod
+     * then takes what is built in from the host, as build does.
+     */
+    if (access (builtin, F_OK) == -1)
+      k.modules = NULL;
     if (modules_prepare (p, &k, t.release, &set) == -1)
       goto out;
   }

@@ -18,6 +18,7 @@
 #include "build-layout.h"
 #include "child.h"
 #include "cli.h"
+#include "debootstrap.h"
 #include "devices.h"
 #include "entries.h"
 #include "ext4.h"
@@ -30,6 +31,7 @@
 #include "profile.h"
 #include "rootfs.h"
 #include "swap.h"
+#include "sysconfig.h"
 #include "tempfiles.h"
 #include "vfat.h"
 
@@ -41,6 +43,8 @@ struct build_opts {
   int force;                    /* --force */
   int strict;                   /* --strict */
   struct strv sets;             /* --set SECTION.KEY=VALUE */
+  int no_cache;                 /* --no-cache */
+  int refresh_cache;            /* --refresh-cache */
 };
 
 /* Everything the build decided, shared by its stages. */
@@ -57,11 +61,12 @@ struct build {
   char *kernel_path, *initrd_path;  /* in the image, for grub.cfg */
   char *cmdline;                /* the full kernel command line */
   bool bios, efi;
+  struct sysconfig *sysconf;    /* system configuration, or NULL */
 };
 
 /* All entries of the root filesystem, in order: later ones win. */
 static int
-emit_root (struct build *b, struct entry_sink *sink, bool with_fstab)
+emit_root_entries (struct build *b, struct entry_sink *sink, bool with_fstab)
 {
   CLEANUP_FREE char *fstab = NULL;
 
@@ -87,6 +92,23 @@ emit_root (struct build *b, struct entry_sink *sink, bool with_fstab)
   if (entry_emit_file (sink, "etc/fstab", 0644, fstab, strlen (fstab)) == -1)
     return -1;
   return 0;
+}
+
+/* The root's entries, through the system configuration (sysconfig.h). */
+static int
+emit_root (struct build *b, struct entry_sink *sink, bool with_fstab)
+{
+  struct entry_sink *sc;
+  int r;
+
+  if (!b->sysconf)
+    return emit_root_entries (b, sink, with_fstab);
+  sc = sysconfig_sink_new (b->sysconf, sink);
+  r = emit_root_entries (b, sc, with_fstab);
+  if (r == 0)
+    r = sysconfig_sink_end (sc);
+  sysconfig_sink_free (sc);
+  return r;
 }
 
 static void
@@ -463,6 +485,11 @@ build (struct build_opts *o)
     goto out;
   }
   b.strict = o->strict;
+  debootstrap_set_cache_mode (o->no_cache ? BASE_CACHE_OFF
+                              : o->refresh_cache ? BASE_CACHE_REFRESH
+                              : BASE_CACHE_USE);
+  if (sysconfig_wanted (b.p) && !(b.sysconf = sysconfig_prepare (b.p)))
+    goto out;
   if (devices_check_qemu (b.p) == -1)
     goto out;
   if (kernel_from_profile (b.p, &b.kernel) == -1)
@@ -516,6 +543,8 @@ build (struct build_opts *o)
   module_set_free (&b.modules);
   rootfs_facts_free (&b.facts);
   kernel_free (&b.kernel);
+  sysconfig_free (b.sysconf);
+  debootstrap_reset ();
   profile_free (b.p);
   return ret;
 }
@@ -550,6 +579,11 @@ cmd_build (int argc, char **argv)
       "Make driver and device mismatches errors, not warnings", NULL },
     { "set", 's', POPT_ARG_STRING, NULL, 's',
       "Override a profile key", "SECTION[.NAME].KEY=VALUE" },
+    { "no-cache", '\0', POPT_ARG_NONE, &o.no_cache, 0,
+      "Bootstrap the Debian base afresh; neither read nor fill the cache",
+      NULL },
+    { "refresh-cache", '\0', POPT_ARG_NONE, &o.refresh_cache, 0,
+      "Bootstrap the Debian base afresh and replace its cache entry", NULL },
     COMMON_OPTIONS,
     POPT_TABLEEND
   };

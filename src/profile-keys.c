@@ -19,6 +19,10 @@ const struct profile_section_def profile_sections[] = {
   { "machine", false, "the virtual machine the image runs on" },
   { "module", true, "an out-of-tree driver module installed in the image" },
   { "device", true, "an extra emulated QEMU device" },
+  { "system", false, "system configuration: host name, root, network, time" },
+  { "user", true, "a user account of the image" },
+  { "file", true, "a file or directory put in the image (name: its path)" },
+  { "run", true, "a command run inside the target after installation" },
   { NULL, false, NULL }
 };
 
@@ -102,10 +106,18 @@ const struct profile_key profile_keys[] = {
     "output file; unset: -o, or mkvmimg.qcow2", "debian.qcow2" },
 
   { "rootfs", "source", S, NULL, NULL, R, NULL,
-    "tar:, cpio:, dir:PATH, buildroot:DIR, PATH, busybox or none",
+    "tar:, cpio:, dir:PATH, buildroot:DIR, PATH, busybox, debootstrap or none",
     "tar:rootfs.tar.zst" },
   { "rootfs", "label", S, "root", "..16", 0, NULL,
     "ext4 label of the root filesystem", "debian" },
+  { "rootfs", "suite", S, "bookworm", NULL, 0, NULL, "debootstrap: the Debian suite", "trixie" },
+  { "rootfs", "mirror", S, "http://deb.debian.org/debian", NULL, 0, NULL, "debootstrap: the Debian mirror", "http://snapshot.debian.org/archive/debian/20250101T000000Z" },
+  { "rootfs", "variant", E, "minbase", "minbase|buildd|essential|apt|required|important|standard", 0, NULL, "debootstrap: the base package set", "important" },
+  { "rootfs", "components", L, "main", NULL, 0, NULL, "debootstrap: the archive components", "main contrib" },
+  { "rootfs", "include", L, NULL, NULL, 0, NULL, "debootstrap: packages installed as well", "openssh-server vim" },
+  { "rootfs", "exclude", L, NULL, NULL, 0, NULL, "debootstrap: packages left out (mmdebstrap: purged)", "tzdata" },
+  { "rootfs", "architecture", E, "amd64", "amd64", 0, NULL, "debootstrap: the Debian architecture", "amd64" },
+  { "rootfs", "bootstrap", E, "auto", "auto|mmdebstrap|debootstrap", 0, NULL, "debootstrap: the tool; auto: mmdebstrap if installed", "debootstrap" },
 
   { "partition", "size", Z, NULL, "1M..", 0, NULL,
     "size of the partition; unset (last one only): the rest of the disk",
@@ -138,6 +150,7 @@ const struct profile_key profile_keys[] = {
     "kernel release; unset: read from the kernel image", "6.1.0-56-amd64" },
   { "kernel", "cmdline", S, "console=tty0 console=ttyS0,115200", NULL, 0, NULL,
     "kernel command line", "console=ttyS0 quiet" },
+  { "kernel", "package", S, NULL, NULL, 0, NULL, "debootstrap: the kernel package; unset: linux-image-amd64; none", "linux-image-cloud-amd64" },
 
   { "boot", "loader", E, "hybrid", "bios|uefi|hybrid|none", 0, NULL,
     "boot loader installed", "bios" },
@@ -182,6 +195,35 @@ const struct profile_key profile_keys[] = {
     "address on the bus", "0x10" },
   { "device", "props", L, NULL, NULL, PK_KEYVALUE, NULL,
     "device properties, key=value each", "dma_mask=0xffffffff" },
+
+  { "system", "hostname", S, "debian", "1..63", 0, NULL, "host name (/etc/hostname, /etc/hosts)", "web1" },
+  { "system", "root-password", S, NULL, NULL, 0, NULL, "crypt hash of root's password; unset: locked", "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7" },
+  { "system", "root-password-file", P, NULL, NULL, 0, NULL, "file holding root's password in clear text, hashed by mkvmimg", "root.pw" },
+  { "system", "root-ssh-key", P, NULL, NULL, 0, NULL, "public key(s) for /root/.ssh/authorized_keys", "id_ed25519.pub" },
+  { "system", "timezone", S, "Etc/UTC", "1..", 0, NULL, "time zone (/etc/localtime, /etc/timezone)", "Europe/Paris" },
+  { "system", "locale", S, "C.UTF-8", "1..", 0, NULL, "LANG in /etc/default/locale", "en_US.UTF-8" },
+  { "system", "serial-console", S, "ttyS0", "1..", 0, NULL, "serial port with a login prompt; none", "ttyS1" },
+  { "system", "network", E, "dhcp", "dhcp|static|none", 0, NULL, "ethernet configuration (systemd-networkd)", "static" },
+  { "system", "address", L, NULL, NULL, 0, NULL, "network = static: addresses with prefix length", "10.0.2.15/24" },
+  { "system", "gateway", S, NULL, NULL, 0, NULL, "network = static: the default gateway", "10.0.2.2" },
+  { "system", "dns", L, NULL, NULL, 0, NULL, "DNS servers", "10.0.2.3" },
+
+  { "user", "uid", I, NULL, "1..65533", 0, NULL, "user ID; unset: the first free from 1000", "1001" },
+  { "user", "groups", L, NULL, NULL, 0, NULL, "supplementary groups", "sudo adm" },
+  { "user", "shell", S, "/bin/bash", "1..", 0, NULL, "login shell", "/bin/sh" },
+  { "user", "comment", S, NULL, NULL, 0, NULL, "full name (GECOS)", "Alice Example" },
+  { "user", "home", S, NULL, NULL, 0, NULL, "home directory; unset: /home/NAME", "/srv/alice" },
+  { "user", "password", S, NULL, NULL, 0, NULL, "crypt hash of the password; unset: locked", "$6$salt$hash" },
+  { "user", "password-file", P, NULL, NULL, 0, NULL, "file holding the password in clear text, hashed by mkvmimg", "alice.pw" },
+  { "user", "ssh-key", P, NULL, NULL, 0, NULL, "public key(s) for ~/.ssh/authorized_keys", "alice.pub" },
+
+  { "file", "type", E, "file", "file|directory", 0, NULL, "what the path is", "directory" },
+  { "file", "content", S, NULL, NULL, 0, NULL, "the file's text (a newline is added)", "Welcome" },
+  { "file", "source", P, NULL, NULL, 0, NULL, "a host file copied instead of content", "motd.txt" },
+  { "file", "mode", S, NULL, NULL, 0, NULL, "octal mode; unset: 0644, directories 0755", "0600" },
+  { "file", "owner", S, "root:root", "1..", 0, NULL, "USER[:GROUP], names or numbers", "alice:alice" },
+
+  { "run", "command", S, NULL, "1..", R, NULL, "shell command run in the target (sh -e)", "echo hello > /etc/motd" },
 
   { NULL }
 };

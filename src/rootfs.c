@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "mkvmimg.h"
+#include "debootstrap.h"
 #include "entries.h"
 #include "rootfs.h"
 
@@ -79,11 +80,8 @@ source_entries (const struct profile *p, const char *source,
     return 0;
   if (STREQ (source, "busybox"))
     return source_busybox (sink);
-  if (STREQ (source, "debootstrap")) {
-    error ("[rootfs] source = debootstrap is not supported yet; "
-           "use a tarball made by debootstrap or mmdebstrap");
-    return -1;
-  }
+  if (STREQ (source, "debootstrap"))
+    return source_debootstrap (p, sink);
   if (colon && (STRPREFIX (source, "tar:") || STRPREFIX (source, "cpio:") ||
                 STRPREFIX (source, "dir:") || STRPREFIX (source, "buildroot:")))
     path = profile_resolve_path (p, "rootfs", NULL, "source", colon + 1);

@@ -67,7 +67,7 @@ grep -qxF '[partition my data]' "$tmp/odd.1" || fail "name with a space"
 grep -qxF 'mount = /srv/my data' "$tmp/odd.1" || fail "path with a space"
 grep -qxF 'seed = ""' "$tmp/set.1" || fail "empty --set value"
 grep -qxF 'cmdline = a  b' "$tmp/set.1" || fail "inner spaces kept"
-[ "$(grep -c '^\[' "$tmp/odd.1")" -eq 10 ] || fail "odd: 10 sections"
+[ "$(grep -c '^\[' "$tmp/odd.1")" -eq 11 ] || fail "odd: 11 sections"
 
 # Each key of the schema appears once per section in the output.
 $MKVMIMG profile keys | awk '{ split($1, a, "."); print a[1], a[2] }' |

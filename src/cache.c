@@ -1,0 +1,338 @@
+/* The base cache, and "mkvmimg cache list|clean". */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "mkvmimg.h"
+#include "cache.h"
+#include "child.h"
+#include "cli.h"
+#include "tempfiles.h"
+
+char *
+cache_dir (void)
+{
+  const char *xdg = getenv ("XDG_CACHE_HOME");
+  const char *home = getenv ("HOME");
+  char *dir;
+
+  if (xdg && *xdg == '/')
+    dir = xasprintf ("%s/mkvmimg", xdg);
+  else if (home && *home)
+    dir = xasprintf ("%s/.cache/mkvmimg", home);
+  else {
+    error ("the base cache: neither $XDG_CACHE_HOME nor $HOME is set "
+           "(or use --no-cache)");
+    return NULL;
+  }
+  if (mkdir_p (dir, 0700) == -1) {
+    error_errno ("creating the cache directory %s", dir);
+    free (dir);
+    return NULL;
+  }
+  return dir;
+}
+
+char *
+sha256_file (const char *path)
+{
+  const char *argv[] = { "sha256sum", "--", path, NULL };
+  CLEANUP_FREE char *out = child_run_capture (argv, NULL);
+  size_t n;
+
+  if (!out)
+    return NULL;
+  n = strspn (out, "0123456789abcdef");
+  if (n != 64) {
+    error ("sha256sum %s: unexpected output", path);
+    return NULL;
+  }
+  out[64] = '\0';
+  return xstrdup (out);
+}
+
+char *
+sha256_string (const char *text)
+{
+  CLEANUP_FREE char *path = tmpdir_path ("key.txt");
+  int fd;
+
+  if (!path)
+    return NULL;
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd == -1) {
+    error_errno ("%s", path);
+    return NULL;
+  }
+  if (write_all (fd, text, strlen (text)) == -1) {
+    error_errno ("writing %s", path);
+    close (fd);
+    return NULL;
+  }
+  close (fd);
+  return sha256_file (path);
+}
+
+/* Remove an entry and its sidecars. */
+static void
+cache_remove (const char *dir, const char *key)
+{
+  static const char *const suffixes[] = { ".tar.sha256", ".tar", ".info",
+                                          NULL };
+  for (size_t i = 0; suffixes[i]; ++i) {
+    CLEANUP_FREE char *p = xasprintf ("%s/%s%s", dir, key, suffixes[i]);
+    if (unlink (p) == -1 && errno != ENOENT)
+      warning ("removing %s: %s", p, strerror (errno));
+  }
+}
+
+int
+cache_lookup (const char *key, char **path_rtn)
+{
+  CLEANUP_FREE char *dir = cache_dir ();
+  CLEANUP_FREE char *tar = NULL, *sidecar = NULL, *want = NULL;
+  CLEANUP_FREE char *have = NULL;
+
+  *path_rtn = NULL;
+  if (!dir)
+    return -1;
+  tar = xasprintf ("%s/%s.tar", dir, key);
+  sidecar = xasprintf ("%s/%s.tar.sha256", dir, key);
+  if (access (tar, F_OK) == -1)
+    return 0;
+  want = read_whole_file (sidecar, NULL);
+  if (!want || strspn (want, "0123456789abcdef") != 64) {
+    warning ("cache entry %s has no valid checksum: rebuilding it", tar);
+    cache_remove (dir, key);
+    return 0;
+  }
+  want[64] = '\0';
+  info ("verifying the cached base %s", tar);
+  have = sha256_file (tar);
+  if (!have)
+    return -1;
+  if (!STREQ (have, want)) {
+    warning ("cache entry %s is corrupt (sha256 %s, expected %s): "
+             "rebuilding it", tar, have, want);
+    cache_remove (dir, key);
+    return 0;
+  }
+  *path_rtn = tar;
+  tar = NULL;
+  return 1;
+}
+
+int
+cache_store_begin (const char *key, struct atomic_output *out)
+{
+  CLEANUP_FREE char *dir = cache_dir ();
+  CLEANUP_FREE char *tar = NULL;
+
+  if (!dir)
+    return -1;
+  tar = xasprintf ("%s/%s.tar", dir, key);
+  return atomic_output_begin (out, tar, true);
+}
+
+/* Write a small file atomically. */
+static int
+write_small (const char *path, const char *text)
+{
+  struct atomic_output out;
+  int fd;
+
+  if (atomic_output_begin (&out, path, true) == -1)
+    return -1;
+  fd = open (out.tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd == -1 || write_all (fd, text, strlen (text)) == -1) {
+    error_errno ("writing %s", out.tmp);
+    if (fd >= 0)
+      close (fd);
+    atomic_output_abort (&out);
+    return -1;
+  }
+  close (fd);
+  if (atomic_output_commit (&out, 0644) == -1) {
+    atomic_output_abort (&out);
+    return -1;
+  }
+  return 0;
+}
+
+int
+cache_store_commit (const char *key, struct atomic_output *out,
+                    const char *info_text, char **path_rtn)
+{
+  CLEANUP_FREE char *dir = cache_dir ();
+  CLEANUP_FREE char *sum = NULL, *sidecar = NULL, *line = NULL;
+  CLEANUP_FREE char *infofile = NULL;
+
+  if (!dir)
+    goto error;
+  sum = sha256_file (out->tmp);
+  if (!sum)
+    goto error;
+  /* The data first, then its checksum: an entry without a valid
+   * checksum is never used.
+   */
+  if (atomic_output_commit (out, 0644) == -1)
+    goto error;
+  infofile = xasprintf ("%s/%s.info", dir, key);
+  sidecar = xasprintf ("%s/%s.tar.sha256", dir, key);
+  line = xasprintf ("%s  %s.tar\n", sum, key);
+  if (write_small (infofile, info_text) == -1 ||
+      write_small (sidecar, line) == -1) {
+    cache_remove (dir, key);
+    return -1;
+  }
+  *path_rtn = xstrdup (out->final);
+  return 0;
+
+ error:
+  atomic_output_abort (out);
+  return -1;
+}
+
+/* mkvmimg cache list|clean */
+
+static int cache_list_cmd (int argc, char **argv);
+static int cache_clean_cmd (int argc, char **argv);
+
+static const struct command cache_commands[] = {
+  { "list", cache_list_cmd, "list the cached bases" },
+  { "clean", cache_clean_cmd, "remove cached bases" },
+  { NULL, NULL, NULL }
+};
+
+int
+cmd_cache (int argc, char **argv)
+{
+  return cli_dispatch ("cache", cache_commands, argc, argv);
+}
+
+/* The keys of the entries (and leftovers) in the cache directory. */
+static int
+cache_keys (const char *dir, struct strv *keys, struct strv *stale)
+{
+  DIR *d = opendir (dir);
+  struct dirent *de;
+
+  if (!d) {
+    error_errno ("%s", dir);
+    return -1;
+  }
+  while ((de = readdir (d)) != NULL) {
+    size_t n = strlen (de->d_name);
+    if (n == 68 && STREQ (de->d_name + 64, ".tar") &&
+        strspn (de->d_name, "0123456789abcdef") == 64)
+      strv_addf (keys, "%.64s", de->d_name);
+    else if (stale && de->d_name[0] == '.' &&
+             strstr (de->d_name, ".mkvmimg-"))
+      /* Left by a build that was killed (or is running now). */
+      strv_addf (stale, "%s/%s", dir, de->d_name);
+    else if (stale && strspn (de->d_name, "0123456789abcdef") == 64 &&
+             (STREQ (de->d_name + 64, ".info") ||
+              STREQ (de->d_name + 64, ".tar.sha256"))) {
+      CLEANUP_FREE char *tar = xasprintf ("%s/%.64s.tar", dir, de->d_name);
+      if (access (tar, F_OK) == -1)
+        strv_addf (stale, "%s/%s", dir, de->d_name);
+    }
+  }
+  closedir (d);
+  return 0;
+}
+
+static int
+cache_list_cmd (int argc, char **argv)
+{
+  struct poptOption options[] = { COMMON_OPTIONS, POPT_TABLEEND };
+  CLEANUP_POPT poptContext ctx = NULL;
+  CLEANUP_STRV_STRUCT struct strv keys = { 0 };
+  CLEANUP_FREE char *dir = NULL;
+  const char **args;
+  int r;
+
+  r = cli_parse (&ctx, "cache list", argc, argv, options, "", NULL, NULL);
+  if (r != 0)
+    return r == 1 ? EXIT_OK : EXIT_USAGE;
+  args = poptGetArgs (ctx);
+  if (args && args[0]) {
+    usage_error ("cache list", "unexpected argument '%s'", args[0]);
+    return EXIT_USAGE;
+  }
+  dir = cache_dir ();
+  if (!dir || cache_keys (dir, &keys, NULL) == -1)
+    return EXIT_FAIL;
+  for (size_t i = 0; i < keys.len; ++i) {
+    CLEANUP_FREE char *tar = xasprintf ("%s/%s.tar", dir, keys.v[i]);
+    CLEANUP_FREE char *infofile = xasprintf ("%s/%s.info", dir, keys.v[i]);
+    CLEANUP_FREE char *desc = read_whole_file (infofile, NULL);
+    struct stat st;
+    char date[32] = "?";
+
+    if (stat (tar, &st) == -1)
+      continue;
+    strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%SZ",
+              gmtime (&st.st_mtime));
+    if (desc)
+      desc[strcspn (desc, "\n")] = '\0';
+    printf ("%.12s %6lluM %s %s\n", keys.v[i],
+            (unsigned long long) (st.st_size + 512 * 1024) / (1024 * 1024),
+            date, desc ? desc : "(no description)");
+  }
+  return EXIT_OK;
+}
+
+static int
+cache_clean_cmd (int argc, char **argv)
+{
+  struct poptOption options[] = { COMMON_OPTIONS, POPT_TABLEEND };
+  CLEANUP_POPT poptContext ctx = NULL;
+  CLEANUP_STRV_STRUCT struct strv keys = { 0 };
+  CLEANUP_STRV_STRUCT struct strv stale = { 0 };
+  CLEANUP_FREE char *dir = NULL;
+  const char **args;
+  size_t removed = 0;
+  int r;
+
+  r = cli_parse (&ctx, "cache clean", argc, argv, options, "[KEY...]",
+                 NULL, NULL);
+  if (r != 0)
+    return r == 1 ? EXIT_OK : EXIT_USAGE;
+  args = poptGetArgs (ctx);
+  dir = cache_dir ();
+  if (!dir || cache_keys (dir, &keys, &stale) == -1)
+    return EXIT_FAIL;
+  for (size_t i = 0; args && args[i]; ++i) {
+    size_t n = strlen (args[i]), matches = 0;
+    for (size_t j = 0; j < keys.len; ++j)
+      if (n >= 4 && strncmp (keys.v[j], args[i], n) == 0)
+        matches++;
+    if (matches != 1) {
+      error ("cache clean %s: %s", args[i],
+             matches ? "more than one entry has this prefix"
+             : "no such entry (see 'mkvmimg cache list')");
+      return EXIT_FAIL;
+    }
+  }
+  for (size_t j = 0; j < keys.len; ++j) {
+    bool chosen = !args || !args[0];
+    for (size_t i = 0; args && args[i]; ++i)
+      if (strncmp (keys.v[j], args[i], strlen (args[i])) == 0)
+        chosen = true;
+    if (chosen) {
+      cache_remove (dir, keys.v[j]);
+      removed++;
+    }
+  }
+  if (!args || !args[0])
+    for (size_t i = 0; i < stale.len; ++i)
+      unlink (stale.v[i]);
+  info ("removed %zu cached base%s", removed, removed == 1 ? "" : "s");
+  return EXIT_OK;
+}

@@ -22,6 +22,7 @@ PACKAGES="
   zstd xz-utils lz4 lzop bzip2 gzip cpio
   nbd-client nbdkit socat expect jq
   clang valgrind
+  vde2 libvirt-clients libxml2-utils gdb
 "
 
 export DEBIAN_FRONTEND=noninteractive

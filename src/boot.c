@@ -14,6 +14,7 @@
 #include "child.h"
 #include "cli.h"
 #include "machine.h"
+#include "net.h"
 #include "qemu.h"
 #include "tempfiles.h"
 
@@ -23,9 +24,23 @@
 #define PANIC "Kernel panic - not syncing"
 #define PANIC_GRACE 2           /* seconds to collect the panic message */
 
+/* One step of the console script: --expect, --send, --send-file, in
+ * the order given.
+ */
+enum step_kind { STEP_EXPECT, STEP_SEND, STEP_SEND_FILE };
+
+struct step {
+  enum step_kind kind;
+  char *arg;                    /* REGEX, TEXT (escapes decoded), or FILE */
+  size_t len;                   /* STEP_SEND: bytes in arg */
+};
+
 struct boot_opts {
   const char *image;            /* IMAGE */
-  char *expect;                 /* --expect REGEX */
+  struct step *steps;           /* --expect, --send, --send-file, in order */
+  size_t nsteps;
+  const char *expect;           /* the last --expect, or NULL */
+  struct strv forwards;         /* --forward tcp:HOSTPORT:GUESTPORT */
   char *timeout;                /* --timeout S */
   char *console;                /* --console FILE */
   char *machine;                /* --machine FILE */
@@ -46,8 +61,9 @@ struct console {
   char *text;                   /* cleaned text, NUL-terminated */
   size_t len, cap;
   enum esc_state esc;
-  regex_t *re;                  /* --expect, or NULL */
+  regex_t *re;                  /* the --expect waited for, or NULL */
   bool re_multiline;            /* the pattern has a newline in it */
+  size_t search_from;           /* text before this offset was matched */
   bool matched, panicked;
 };
 
@@ -132,15 +148,45 @@ trim (struct console *c)
   cut = nl ? (size_t) (nl + 1 - c->text) : c->len - WINDOW / 2;
   memmove (c->text, c->text + cut, c->len - cut + 1);
   c->len -= cut;
+  c->search_from = c->search_from > cut ? c->search_from - cut : 0;
+}
+
+/* Look for the regular expression and the panic message in the text
+ * from offset from on (never before search_from, the end of the last
+ * match).
+ */
+static void
+console_search (struct console *c, size_t from)
+{
+  const char *panic;
+  regmatch_t match;
+  bool found = false;
+
+  if (c->re && c->re_multiline)
+    from = 0;
+  panic = strstr (c->text + from, PANIC);
+  if (from < c->search_from)
+    from = c->search_from;
+  if (c->re) {
+    /* A search starting inside a line: ^ does not match there. */
+    int flags = REG_NOTEOL;
+    if (from > 0 && c->text[from - 1] != '\n')
+      flags |= REG_NOTBOL;
+    if (regexec (c->re, c->text + from, 1, &match, flags) == 0)
+      found = true;
+  }
+  if (found && (!panic || c->text + from + match.rm_so < panic)) {
+    c->matched = true;
+    c->search_from = from + match.rm_eo;
+  }
+  else if (panic)
+    c->panicked = true;
 }
 
 static void
 console_feed (struct console *c, const char *buf, size_t n)
 {
   size_t old_len = c->len, from;
-  const char *panic;
-  regmatch_t match;
-  bool found = false;
 
   if (c->log_fd >= 0 && write_all (c->log_fd, buf, n) == -1) {
     warning ("write console log: %s; the log stops here", strerror (errno));
@@ -161,16 +207,27 @@ console_feed (struct console *c, const char *buf, size_t n)
   from = old_len;
   while (from > 0 && c->text[from - 1] != '\n')
     from--;
-  if (c->re && c->re_multiline)
-    from = 0;
-  panic = strstr (c->text + from, PANIC);
-  if (c->re && regexec (c->re, c->text + from, 1, &match, REG_NOTEOL) == 0)
-    found = true;
-  if (found && (!panic || c->text + from + match.rm_so < panic))
-    c->matched = true;
-  else if (panic)
-    c->panicked = true;
+  console_search (c, from);
   trim (c);
+}
+
+/* Wait for the next --expect: search the text already received after
+ * the last match.
+ */
+static void
+console_next (struct console *c, regex_t *re, bool multiline)
+{
+  size_t from = c->search_from;
+
+  c->re = re;
+  c->re_multiline = multiline;
+  c->matched = false;
+  if (!c->text)
+    return;                     /* nothing received yet */
+  while (from > 0 && c->text[from - 1] != '\n')
+    from--;
+  if (!c->panicked)
+    console_search (c, from);
 }
 
 static void
@@ -374,6 +431,131 @@ choose_machine (const struct boot_opts *o, char **image_rtn)
   return machine_new_default ();
 }
 
+/* --send TEXT: \n \r \t \\ are decoded.  Caller frees.  NULL on an
+ * unknown escape (a usage error, reported).
+ */
+static char *
+decode_send (const char *text, size_t *len_rtn)
+{
+  char *r = xmalloc (strlen (text) + 1), *p = r;
+
+  for (const char *c = text; *c; ++c) {
+    if (*c != '\\') {
+      *p++ = *c;
+      continue;
+    }
+    switch (*++c) {
+    case 'n': *p++ = '\n'; break;
+    case 'r': *p++ = '\r'; break;
+    case 't': *p++ = '\t'; break;
+    case '\\': *p++ = '\\'; break;
+    default:
+      usage_error ("boot", "--send '%s': unknown escape '\\%.1s' "
+                   "(\\n \\r \\t \\\\ are known)", text, c);
+      free (r);
+      return NULL;
+    }
+  }
+  *p = '\0';
+  *len_rtn = p - r;
+  return r;
+}
+
+/* The --expect patterns compiled, one per step (unused for sends). */
+struct script {
+  regex_t *res;
+  bool *compiled;
+  size_t n;
+  char **data;                  /* --send-file contents (wiped when freed) */
+  size_t *data_len;
+};
+
+static void
+script_free (struct script *sc)
+{
+  for (size_t i = 0; i < sc->n; ++i) {
+    if (sc->compiled && sc->compiled[i])
+      regfree (&sc->res[i]);
+    if (sc->data && sc->data[i]) {
+      explicit_bzero (sc->data[i], sc->data_len[i]);
+      free (sc->data[i]);
+    }
+  }
+  free (sc->res);
+  free (sc->compiled);
+  free (sc->data);
+  free (sc->data_len);
+}
+
+/* Compile the patterns (a usage error: EXIT_USAGE) and read the
+ * --send-file files (EXIT_FAIL).  0 when all is well.
+ */
+static int
+script_prepare (const struct boot_opts *o, struct script *sc)
+{
+  sc->n = o->nsteps;
+  sc->res = xcalloc (o->nsteps + 1, sizeof *sc->res);
+  sc->compiled = xcalloc (o->nsteps + 1, sizeof *sc->compiled);
+  sc->data = xcalloc (o->nsteps + 1, sizeof *sc->data);
+  sc->data_len = xcalloc (o->nsteps + 1, sizeof *sc->data_len);
+  for (size_t i = 0; i < o->nsteps; ++i) {
+    const struct step *st = &o->steps[i];
+
+    if (st->kind == STEP_EXPECT) {
+      int e = regcomp (&sc->res[i], st->arg, REG_EXTENDED | REG_NEWLINE);
+      if (e != 0) {
+        char msg[256];
+        regerror (e, &sc->res[i], msg, sizeof msg);
+        usage_error ("boot", "--expect '%s': %s", st->arg, msg);
+        return EXIT_USAGE;
+      }
+      sc->compiled[i] = true;
+    }
+    else if (st->kind == STEP_SEND_FILE) {
+      sc->data[i] = read_whole_file (st->arg, &sc->data_len[i]);
+      if (!sc->data[i])
+        return EXIT_FAIL;
+    }
+  }
+  return 0;
+}
+
+/* Send the --send steps from *step up to the next --expect (never
+ * logging what a --send-file sends).  -1 with the error reported.
+ */
+static int
+script_send (const struct boot_opts *o, const struct script *sc,
+             size_t *step, int wfd)
+{
+  for (; *step < o->nsteps && o->steps[*step].kind != STEP_EXPECT;
+       ++*step) {
+    const struct step *st = &o->steps[*step];
+    const char *buf;
+    size_t len;
+
+    if (st->kind == STEP_SEND) {
+      CLEANUP_FREE char *q = shell_quote (o->steps[*step].arg);
+      debug ("sending %s to the console", q);
+      buf = st->arg;
+      len = st->len;
+    }
+    else {
+      debug ("sending the content of %s to the console (not shown)",
+             st->arg);
+      buf = sc->data[*step];
+      len = sc->data_len[*step];
+    }
+    if (write_all (wfd, buf, len) == -1) {
+      if (st->kind == STEP_SEND)
+        error_errno ("send to the console");
+      else
+        error_errno ("send %s to the console", st->arg);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int
 do_boot (const struct boot_opts *o)
 {
@@ -383,12 +565,17 @@ do_boot (const struct boot_opts *o)
   CLEANUP_STRV_STRUCT struct strv argv = { 0 };
   CLEANUP_CLOSE int log_fd = -1;
   CLEANUP_CLOSE int rfd = -1;
+  CLEANUP_CLOSE int wfd = -1;
+  CLEANUP_CLOSE int stdin_fd = -1;
   struct child_opts copts = CHILD_OPTS_INIT;
   struct console c = { .log_fd = -1 };
   struct qemu_opts qo = { .snapshot = o->snapshot, .headless = true,
-                          .dry_run = o->print_command };
-  regex_t re;
-  bool have_re = false;
+                          .dry_run = o->print_command,
+                          .forwards = o->forwards.v };
+  struct script sc = { 0 };
+  const char *expect = NULL;    /* the --expect waited for */
+  bool sends = false;
+  size_t step = 0;
   int timeout, status = 0, r, fds[2], ret = EXIT_FAIL;
   double start, deadline = 0;
   CLEANUP_FREE char *what = NULL;
@@ -396,18 +583,14 @@ do_boot (const struct boot_opts *o)
 
   if (parse_timeout (o->timeout, &timeout) == -1)
     return EXIT_USAGE;
-  if (o->expect) {
-    int e = regcomp (&re, o->expect, REG_EXTENDED | REG_NEWLINE);
-    if (e != 0) {
-      char msg[256];
-      regerror (e, &re, msg, sizeof msg);
-      usage_error ("boot", "--expect '%s': %s", o->expect, msg);
-      return EXIT_USAGE;
-    }
-    have_re = true;
-    c.re = &re;
-    c.re_multiline = strchr (o->expect, '\n') != NULL;
+  r = script_prepare (o, &sc);
+  if (r != 0) {
+    ret = r;
+    goto out;
   }
+  for (size_t i = 0; i < o->nsteps; ++i)
+    if (o->steps[i].kind != STEP_EXPECT)
+      sends = true;
 
   m = choose_machine (o, &image);
   if (!m)
@@ -430,6 +613,9 @@ do_boot (const struct boot_opts *o)
     ret = EXIT_OK;
     goto out;
   }
+  for (size_t i = 0; i < o->forwards.len; ++i)
+    if (net_check_forward (o->forwards.v[i]) == -1)
+      goto out;
 
   if (o->console) {
     log_fd = open (o->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -442,6 +628,16 @@ do_boot (const struct boot_opts *o)
   }
   c.echo = !quiet;
 
+  if (sends) {
+    /* What --send sends goes to qemu's stdin: the serial port. */
+    if (pipe2 (fds, O_CLOEXEC) == -1) {
+      error_errno ("pipe");
+      goto out;
+    }
+    stdin_fd = fds[0];
+    wfd = fds[1];
+    copts.stdin_fd = stdin_fd;
+  }
   if (pipe2 (fds, O_CLOEXEC) == -1) {
     error_errno ("pipe");
     goto out;
@@ -456,10 +652,38 @@ do_boot (const struct boot_opts *o)
   close (fds[1]);
   if (pid == -1)
     goto out;
+  if (stdin_fd >= 0) {
+    close (stdin_fd);
+    stdin_fd = -1;
+  }
   if (timeout > 0)
     deadline = start + timeout;
 
-  r = read_console (rfd, &c, deadline, matched_or_panicked);
+  /* The script: sends up to the first --expect, wait for it, the sends
+   * after it, and so on.  After the last --expect, the sends that follow
+   * it (if any), then wait for qemu to exit.
+   */
+  for (;;) {
+    if (script_send (o, &sc, &step, wfd) == -1) {
+      stop_qemu (pid, rfd, &c, qmp_path, &status);
+      goto out;
+    }
+    if (step < o->nsteps) {
+      expect = o->steps[step].arg;
+      console_next (&c, &sc.res[step], strchr (expect, '\n') != NULL);
+    }
+    else {
+      expect = NULL;
+      c.re = NULL;
+      c.matched = false;
+    }
+    r = read_console (rfd, &c, deadline, matched_or_panicked);
+    if (r != 0 || !c.matched || step + 1 == o->nsteps)
+      break;
+    /* Matched, and the script goes on. */
+    info ("found '%s' on the console after %.1f s", expect, now () - start);
+    step++;
+  }
   if (r == -1) {
     stop_qemu (pid, rfd, &c, qmp_path, &status);
     goto out;
@@ -473,8 +697,7 @@ do_boot (const struct boot_opts *o)
 
   if (c.matched) {
     stop_qemu (pid, rfd, &c, qmp_path, &status);
-    info ("found '%s' on the console after %.1f s", o->expect,
-          now () - start);
+    info ("found '%s' on the console after %.1f s", expect, now () - start);
     ret = EXIT_OK;
     goto out;
   }
@@ -482,9 +705,9 @@ do_boot (const struct boot_opts *o)
     CLEANUP_FREE char *line = panic_line (&c);
     stop_qemu (pid, rfd, &c, qmp_path, &status);
     print_last_lines (&c);
-    if (have_re)
+    if (expect)
       error ("kernel panic on the console before '%s' appeared: %s",
-             o->expect, line);
+             expect, line);
     else
       error ("kernel panic on the console: %s", line);
     goto out;
@@ -493,9 +716,9 @@ do_boot (const struct boot_opts *o)
     /* Timed out: qemu still running. */
     stop_qemu (pid, rfd, &c, qmp_path, &status);
     print_last_lines (&c);
-    if (have_re)
+    if (expect)
       error ("timed out after %d s waiting for '%s' on the console",
-             timeout, o->expect);
+             timeout, expect);
     else
       error ("timed out after %d s: qemu was still running", timeout);
     goto out;
@@ -507,7 +730,7 @@ do_boot (const struct boot_opts *o)
     waitpid (pid, &status, 0);
   }
   child_unregister (pid);
-  if (!have_re) {
+  if (!expect) {
     if (child_check_status (m->qemu, status) == -1) {
       print_last_lines (&c);
       goto out;
@@ -523,13 +746,47 @@ do_boot (const struct boot_opts *o)
   else
     what = xstrdup ("");
   error ("qemu exited (%s) before '%s' appeared on the console", what,
-         o->expect);
+         expect);
 
  out:
-  if (have_re)
-    regfree (&re);
+  script_free (&sc);
   free (c.text);
   return ret;
+}
+
+static int
+handle_option (poptContext ctx, int val, void *opaque)
+{
+  struct boot_opts *o = opaque;
+  char *arg = (char *) poptGetOptArg (ctx);
+  struct step st = { .arg = arg };
+
+  switch (val) {
+  case 'e':
+    st.kind = STEP_EXPECT;
+    o->expect = arg;
+    break;
+  case 's':
+    st.kind = STEP_SEND;
+    st.arg = decode_send (arg, &st.len);
+    free (arg);
+    if (!st.arg)
+      return -1;
+    break;
+  case 'F':
+    st.kind = STEP_SEND_FILE;
+    break;
+  case 'f':
+    strv_add (&o->forwards, arg);
+    free (arg);
+    return 0;
+  default:
+    free (arg);
+    return -1;
+  }
+  o->steps = xrealloc (o->steps, (o->nsteps + 1) * sizeof *o->steps);
+  o->steps[o->nsteps++] = st;
+  return 0;
 }
 
 int
@@ -538,9 +795,17 @@ cmd_boot (int argc, char **argv)
   struct boot_opts o = { 0 };
   CLEANUP_POPT poptContext ctx = NULL;
   const struct poptOption options[] = {
-    { "expect", '\0', POPT_ARG_STRING, &o.expect, 0,
-      "Succeed as soon as the console matches REGEX (POSIX extended)",
-      "REGEX" },
+    { "expect", '\0', POPT_ARG_STRING, NULL, 'e',
+      "Wait until the console matches REGEX (POSIX extended); the last "
+      "one decides success", "REGEX" },
+    { "send", '\0', POPT_ARG_STRING, NULL, 's',
+      "Type TEXT on the console (\\n \\r \\t \\\\ escapes), after the "
+      "--expect before it", "TEXT" },
+    { "send-file", '\0', POPT_ARG_STRING, NULL, 'F',
+      "Type the content of FILE on the console (never logged)", "FILE" },
+    { "forward", '\0', POPT_ARG_STRING, NULL, 'f',
+      "Forward 127.0.0.1:HOSTPORT to the guest's GUESTPORT (repeatable)",
+      "tcp:HOSTPORT:GUESTPORT" },
     { "timeout", '\0', POPT_ARG_STRING, &o.timeout, 0,
       "Fail after S seconds (default 300; 0: no limit)", "S" },
     { "console", '\0', POPT_ARG_STRING, &o.console, 0,
@@ -559,7 +824,7 @@ cmd_boot (int argc, char **argv)
   int r, ret;
 
   r = cli_parse (&ctx, "boot", argc, argv, options, "IMAGE [OPTIONS]",
-                 NULL, NULL);
+                 handle_option, &o);
   if (r != 0) {
     ret = r == 1 ? EXIT_OK : EXIT_USAGE;
     goto out;
@@ -579,7 +844,10 @@ cmd_boot (int argc, char **argv)
   ret = do_boot (&o);
 
  out:
-  free (o.expect);
+  for (size_t i = 0; i < o.nsteps; ++i)
+    free (o.steps[i].arg);
+  free (o.steps);
+  strv_free (&o.forwards);
   free (o.timeout);
   free (o.console);
   free (o.machine);

@@ -11,6 +11,7 @@
 
 #include "mkvmimg.h"
 #include "machine.h"
+#include "net.h"
 #include "qemu.h"
 #include "tempfiles.h"
 
@@ -208,16 +209,40 @@ add_disk (const struct machine *m, const struct qemu_opts *opts,
 }
 
 static int
-add_nic (const struct machine *m, struct strv *argv)
+add_nic (const struct machine *m, const struct qemu_opts *opts,
+         struct strv *argv)
 {
-  if (STREQ (m->nic, "none"))
+  CLEANUP_FREE char *netdev = NULL;
+  size_t len = 0;
+  FILE *fp;
+
+  if (STREQ (m->nic, "none")) {
+    if (opts->forwards && opts->forwards[0]) {
+      error ("--forward %s: the machine has no NIC (nic = none)",
+             opts->forwards[0]);
+      return -1;
+    }
     return 0;
+  }
   if (!STREQ (m->nic, "virtio") && !STREQ (m->nic, "e1000")) {
     error ("nic '%s': expected virtio, e1000 or none", m->nic);
     return -1;
   }
+  fp = open_memstream (&netdev, &len);
+  if (!fp)
+    abort ();
+  fputs ("user,id=net0", fp);
+  for (size_t i = 0; opts->forwards && opts->forwards[i]; ++i) {
+    CLEANUP_FREE char *fwd = net_hostfwd ("--forward", opts->forwards[i]);
+    if (!fwd) {
+      fclose (fp);
+      return -1;
+    }
+    fprintf (fp, ",%s", fwd);
+  }
+  fclose (fp);
   strv_add (argv, "-netdev");
-  strv_add (argv, "user,id=net0");
+  strv_add (argv, netdev);
   strv_add (argv, "-device");
   strv_addf (argv, "%s,netdev=net0",
              STREQ (m->nic, "virtio") ? "virtio-net-pci" : "e1000");
@@ -281,7 +306,7 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
 
   if (add_firmware (m, opts, &argv) == -1 ||
       add_disk (m, opts, &argv) == -1 ||
-      add_nic (m, &argv) == -1)
+      add_nic (m, opts, &argv) == -1)
     return -1;
   add_devices (m, &argv);
 

@@ -17,6 +17,8 @@ struct qemu_opts {
                                    with the monitor on stdio */
   const char *qmp_path;         /* QMP socket to create, or NULL */
   bool dry_run;                 /* only printing: no info line */
+  char *const *forwards;        /* more "tcp:HOST:GUEST" forwards for the
+                                   first user-mode NIC, or NULL */
 };
 
 /* Can this machine use KVM here: /dev/kvm opens read-write and the

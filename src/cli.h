@@ -37,6 +37,9 @@ int cli_parse (poptContext *ctx_rtn, const char *name, int argc, char **argv,
 int cli_dispatch (const char *name, const struct command *table,
                   int argc, char **argv);
 
+/* "  NAME         SUMMARY" for each command of a table. */
+void cli_print_table (FILE *fp, const struct command *table);
+
 /* Report a usage error ("mkvmimg: NAME: ...; see 'mkvmimg NAME --help'"). */
 void usage_error (const char *name, const char *fs, ...)
   __attribute__((format (printf, 2, 3)));
@@ -50,6 +53,8 @@ int cmd_initramfs (int argc, char **argv);
 int cmd_build (int argc, char **argv);
 int cmd_profile (int argc, char **argv);
 int cmd_boot (int argc, char **argv);
+int cmd_run (int argc, char **argv);
+int cmd_net (int argc, char **argv);
 int cmd_cache (int argc, char **argv);
 int cmd_inspect (int argc, char **argv);
 int cmd_modify (int argc, char **argv);

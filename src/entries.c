@@ -196,6 +196,17 @@ source_archive (const char *path, struct entry_sink *sink)
   struct archive_entry *entry;
   int r, format, ret = -1;
 
+  /* An initramfs (cpio, maybe several compressed segments) goes to the
+   * initramfs reader: libarchive sees only the first segment, and may
+   * fail on what follows a compressed one.
+   */
+  switch (initramfs_probe (path)) {
+  case 1:
+    archive_read_free (ar);
+    return initramfs_read_entries (path, sink);
+  case -1:
+    goto out;
+  }
   archive_read_support_filter_all (ar);
   archive_read_support_format_all (ar);
   archive_read_support_format_raw (ar);

@@ -18,6 +18,7 @@ PACKAGES="
   procps
   zlib1g-dev liblzma-dev libbz2-dev
   debootstrap mmdebstrap busybox-static
+  openssh-client
   linux-image-amd64 linux-headers-amd64 kmod
   zstd xz-utils lz4 lzop bzip2 gzip cpio
   nbd-client nbdkit socat expect jq

@@ -168,10 +168,13 @@ base_spec_of (const struct profile *p, struct base_spec *s)
     return -1;
   if (s->components.len == 0)
     strv_add (&s->components, "main");
-  /* The kernel, and an init that the system configuration expects. */
-  if (kpkg && !STREQ (kpkg, "none"))
+  /* The kernel, and the init that the system configuration expects
+   * (package = none: a base for a kernel from elsewhere, no init added).
+   */
+  if (!STREQ (kpkg, "none")) {
     strv_add (&s->include, kpkg);
-  strv_add (&s->include, "systemd-sysv");
+    strv_add (&s->include, "systemd-sysv");
+  }
   if (s->include.len > 1)
     qsort (s->include.v, s->include.len, sizeof (char *), cmp_str);
   for (size_t i = 1; i < s->include.len; )
@@ -297,7 +300,8 @@ run_mmdebstrap (const struct profile *p, const struct base_spec *s, int fd)
   strv_addf (&argv, "--variant=%s", s->variant);
   strv_addf (&argv, "--architectures=%s", s->arch);
   strv_addf (&argv, "--components=%s", components);
-  strv_addf (&argv, "--include=%s", include);
+  if (*include)
+    strv_addf (&argv, "--include=%s", include);
   strv_add (&argv, "--format=tar");
   if (geteuid () != 0)
     strv_add (&argv, "--mode=unshare");

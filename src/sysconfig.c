@@ -707,6 +707,13 @@ sysconfig_sink_end (struct entry_sink *sink)
   if (emit_text (next, "etc/default/locale", 0644, locale) == -1)
     return -1;
 
+  /* What systemd-firstboot would ask on the console at the first boot
+   * (with an empty machine-id) is configured here: keep it quiet.
+   */
+  if (s->has_systemd &&
+      entry_emit_symlink (next, "etc/systemd/system/systemd-firstboot.service",
+                          "/dev/null") == -1)
+    return -1;
   if (s->has_systemd && !STREQ (c->serial, "none")) {
     CLEANUP_FREE char *link =
       xasprintf ("etc/systemd/system/getty.target.wants/"

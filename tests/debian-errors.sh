@@ -1,2 +1,75 @@
 #!/bin/sh
-exit 77
+# Bad input for [rootfs] source = debootstrap: an unknown suite, an
+# unreachable mirror, a package that does not exist, a failing [run]
+# step, debootstrap without root.  Each fails with a clear message and
+# leaves no output (and no cache entry).
+. "$top_srcdir/tests/functions.sh"
+requires mmdebstrap qemu-nbd
+
+export XDG_CACHE_HOME="$tmp/cache"
+cat > "$tmp/base.conf" <<EOS
+[image]
+format = raw
+[rootfs]
+source = debootstrap
+variant = essential
+[kernel]
+package = none
+image = host
+[boot]
+loader = none
+EOS
+
+build_fails ()
+{
+  msg=$1
+  shift
+  rm -f "$tmp/out.img"
+  if $MKVMIMG build "$tmp/base.conf" -o "$tmp/out.img" "$@" \
+       > "$tmp/out" 2> "$tmp/err"; then
+    fail "build succeeded: $*"
+  fi
+  grep -qE "$msg" "$tmp/err" || { cat "$tmp/err"; fail "no '$msg' for: $*"; }
+  [ ! -e "$tmp/out.img" ] || fail "output left behind: $*"
+  ! ls "$tmp"/.out.img* >/dev/null 2>&1 || fail "temporary output left: $*"
+}
+
+build_fails "suite = no-such-suite: the mirror http://deb.debian.org/debian has no such suite" \
+  --set rootfs.suite=no-such-suite
+build_fails "mirror = http://127.0.0.1:9/debian: cannot fetch" \
+  --set rootfs.mirror=http://127.0.0.1:9/debian
+build_fails "suite: 'Bad Suite' is not a suite name" --set 'rootfs.suite=Bad Suite'
+build_fails "include: '-x' is not a package name" --set 'rootfs.include=-x'
+
+# A package that does not exist: apt says so, the build fails.
+build_fails "no-such-package-mkvmimg|bootstrapping Debian bookworm failed" \
+  --set rootfs.include=no-such-package-mkvmimg
+grep -q 'no-such-package-mkvmimg' "$tmp/err" || fail "the package is not named"
+
+# A failing [run] step: its output is shown, the build fails.
+cat >> "$tmp/base.conf" <<'EOS'
+[run first]
+command = echo first-step-ran
+[run broken]
+command = echo broken-step-output; exit 3
+EOS
+build_fails '\[run broken\] failed \(exit status 3\)'
+grep -q 'first-step-ran' "$tmp/err" || fail "first step output not shown"
+grep -q 'broken-step-output' "$tmp/err" || fail "failing step output not shown"
+
+# Nothing was cached by the failures.
+[ -z "$($MKVMIMG cache list)" ] || { $MKVMIMG cache list; fail "a failed build left a cache entry"; }
+
+# debootstrap needs root: said clearly when not root.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+  chmod 0755 "$tmp"
+  chmod 0644 "$tmp/base.conf"
+  if setpriv --reuid=nobody --regid=nogroup --clear-groups \
+       env HOME="$tmp" XDG_CACHE_HOME="$tmp/nobody-cache" \
+       $MKVMIMG build "$tmp/base.conf" -o "$tmp/nobody.img" \
+       --set rootfs.bootstrap=debootstrap 2> "$tmp/err"; then
+    fail "debootstrap as nobody succeeded"
+  fi
+  grep -q 'debootstrap needs root' "$tmp/err" || { cat "$tmp/err"; fail "no root message"; }
+fi
+echo OK

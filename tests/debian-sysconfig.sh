@@ -117,6 +117,8 @@ cat_ /etc/systemd/network/80-mkvmimg.network | grep -q '^DHCP=yes' ||
   fail "network"
 has /etc/systemd/system/multi-user.target.wants/systemd-networkd.service ||
   fail "networkd not enabled"
+stat_ /etc/systemd/system/systemd-firstboot.service |
+  grep -q 'Fast link dest: "/dev/null"' || fail "systemd-firstboot not masked"
 [ "$(cat_ /etc/timezone)" = Europe/Paris ] || fail "timezone"
 stat_ /etc/localtime | grep -q '/usr/share/zoneinfo/Europe/Paris' ||
   fail "localtime"

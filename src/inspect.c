@@ -90,6 +90,8 @@ open_container (struct out *o, const char *key, bool array)
       member (o, key);
     fputc (array ? '[' : '{', o->fp);
   }
+  else if (o->depth > 0 && o->array[o->depth] && !key)
+    fprintf (o->fp, "%*s-\n", 2 * (o->depth - 1), "");
   else if (o->depth > 0) {
     member_sep (o, key, "");
     fputc ('\n', o->fp);
@@ -370,6 +372,41 @@ probe_fs (struct image *img, uint64_t base, uint64_t size, struct fs_info *fi)
     fi->label = label_string (b + 1024 + 28, 16, false);
     fi->size = ((uint64_t) le32 (b + 1024 + 4) + 1) * 4096;
     return 0;
+  }
+  /* XFS, named only: its primary superblock at 0. */
+  if (memcmp (b, "XFSB", 4) == 0) {
+    uint64_t bs = (uint64_t) b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7];
+    uint64_t blocks = 0, freeb = 0;
+    for (int i = 0; i < 8; ++i) {
+      blocks = blocks << 8 | b[8 + i];
+      freeb = freeb << 8 | b[144 + i];
+    }
+    fi->type = "xfs";
+    uuid_string (b + 32, fi->uuid);
+    fi->label = label_string (b + 108, 12, false);
+    fi->size = blocks * bs;
+    fi->free = freeb * bs;
+    fi->used = fi->size - fi->free;
+    fi->has_usage = fi->free <= fi->size;
+    return 0;
+  }
+  /* btrfs, named only: its superblock at 64 KiB. */
+  if (size >= 0x10000 + 4096) {
+    unsigned char bt[4096];
+    if (image_pread (img, bt, sizeof bt, base + 0x10000) == -1)
+      return -1;
+    if (memcmp (bt + 0x40, "_BHRfS_M", 8) == 0) {
+      uint64_t total = le32 (bt + 0x70) | (uint64_t) le32 (bt + 0x74) << 32;
+      uint64_t used = le32 (bt + 0x78) | (uint64_t) le32 (bt + 0x7c) << 32;
+      fi->type = "btrfs";
+      uuid_string (bt + 0x20, fi->uuid);
+      fi->label = label_string (bt + 0x12b, 256, false);
+      fi->size = total;
+      fi->used = used;
+      fi->free = total - used;
+      fi->has_usage = used <= total;
+      return 0;
+    }
   }
   probe_vfat (img, base, b, size, fi);
   return 0;

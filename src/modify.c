@@ -36,25 +36,12 @@
 #include "initramfs.h"
 #include "kernel.h"
 #include "machine.h"
+#include "modify.h"
 #include "modules.h"
 #include "nbd_output.h"
 #include "nbd-io.h"
 #include "profile.h"
 #include "tempfiles.h"
-
-struct modify_opts {
-  struct strv adds;             /* --add SRC:DEST[:MODE[:UID:GID]] */
-  struct strv removes;          /* --remove PATH */
-  struct strv modules;          /* --module DIR|KO */
-  const char *load;             /* --load auto|boot */
-  struct strv ssh_keys;         /* --ssh-key FILE */
-  const char *password_file;    /* --root-password-file FILE */
-  const char *cmdline;          /* --cmdline TEXT */
-  struct strv initramfs_adds;   /* --initramfs-add SRC:DEST */
-  const char *profile;          /* --profile FRAGMENT */
-  const char *overlay;          /* --overlay OUT */
-  const char *format;           /* --format */
-};
 
 /* What phase 1 (reading the image) finds for phase 2 (writing). */
 struct target {
@@ -136,15 +123,14 @@ change_sink_init (struct change_sink *c, struct entry_sink *next)
 
 /* ---- parsing ---- */
 
-/* "SRC:DEST[:MODE[:UID:GID]]" into its parts.  -1 on a usage error. */
-static int
-parse_add (const char *arg, char **src_rtn, char **dest_rtn,
-           struct change_sink *c)
+int
+modify_parse_add (const char *arg, struct modify_add *a)
 {
   CLEANUP_STRV_STRUCT struct strv parts = { 0 };
   CLEANUP_FREE char *copy = xstrdup (arg);
   char *save, *tok;
 
+  memset (a, 0, sizeof *a);
   for (tok = strtok_r (copy, ":", &save); tok; tok = strtok_r (NULL, ":", &save))
     strv_add (&parts, tok);
   if (parts.len < 2 || parts.len == 4 || parts.len > 5) {
@@ -159,8 +145,8 @@ parse_add (const char *arg, char **src_rtn, char **dest_rtn,
       usage_error ("modify", "--add %s: bad mode %s", arg, parts.v[2]);
       return -1;
     }
-    c->set_mode = true;
-    c->mode = m;
+    a->set_mode = true;
+    a->mode = m;
   }
   if (parts.len == 5) {
     char *e1, *e2;
@@ -170,13 +156,23 @@ parse_add (const char *arg, char **src_rtn, char **dest_rtn,
       usage_error ("modify", "--add %s: bad UID:GID", arg);
       return -1;
     }
-    c->set_owner = true;
-    c->uid = u;
-    c->gid = g;
+    a->set_owner = true;
+    a->uid = u;
+    a->gid = g;
   }
-  *src_rtn = xstrdup (parts.v[0]);
-  *dest_rtn = entry_path_normalise (parts.v[1]);
-  return *dest_rtn ? 0 : -1;
+  a->dest = entry_path_normalise (parts.v[1]);
+  if (!a->dest)
+    return -1;
+  a->src = xstrdup (parts.v[0]);
+  return 0;
+}
+
+void
+modify_add_free (struct modify_add *a)
+{
+  free (a->src);
+  free (a->dest);
+  memset (a, 0, sizeof *a);
 }
 
 /* ---- phase 1: read what the changes depend on; removals ---- */
@@ -447,8 +443,8 @@ grub_word_arg (const char *text, const char *word)
  * it, else each "linux" line keeps its kernel, root= and ro/rw and gets
  * the new words.
  */
-static char *
-new_grub_cfg (const char *old, const char *uuid, const char *cmdline)
+char *
+modify_new_grub_cfg (const char *old, const char *uuid, const char *cmdline)
 {
   struct strv out = { 0 };
   size_t len = 0;
@@ -510,8 +506,8 @@ new_grub_cfg (const char *old, const char *uuid, const char *cmdline)
 }
 
 /* The first line of the password file, hashed with yescrypt. */
-static char *
-hash_password (const char *file)
+char *
+modify_hash_password (const char *file)
 {
   CLEANUP_FREE char *pw = NULL;
   CLEANUP_FREE char *setting = NULL;
@@ -546,8 +542,8 @@ hash_password (const char *file)
 }
 
 /* /etc/shadow with root's password field replaced. */
-static char *
-new_shadow (const char *old, const char *hash)
+char *
+modify_new_shadow (const char *old, const char *hash)
 {
   CLEANUP_FREE char *text = NULL;
   size_t len = 0;
@@ -573,6 +569,37 @@ new_shadow (const char *old, const char *hash)
              (long long) (time (NULL) / 86400));
   fclose (fp);
   return xstrdup (text);
+}
+
+char *
+modify_authorized_keys (const char *old, const struct strv *files)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream (&text, &len);
+
+  if (old && *old)
+    fprintf (fp, "%s%s", old, old[strlen (old) - 1] == '\n' ? "" : "\n");
+  for (size_t i = 0; i < files->len; ++i) {
+    CLEANUP_FREE char *key = read_whole_file (files->v[i], NULL);
+    if (!key) {
+      fclose (fp);
+      free (text);
+      return NULL;
+    }
+    if (!STRPREFIX (key, "ssh-") && !STRPREFIX (key, "ecdsa-") &&
+        !STRPREFIX (key, "sk-")) {
+      error ("%s: not an SSH public key", files->v[i]);
+      fclose (fp);
+      free (text);
+      return NULL;
+    }
+    if (old && strstr (old, key))
+      continue;
+    fprintf (fp, "%s%s", key, key[strlen (key) - 1] == '\n' ? "" : "\n");
+  }
+  fclose (fp);
+  return text;
 }
 
 /* Find the root: the first ext2/3/4 filesystem with /etc or /sbin/init,
@@ -697,7 +724,7 @@ prepare (struct target *t, const struct modify_opts *o, ext2_filsys fs,
     if (!old && errno != ENOENT)
       return -1;
     if (old) {
-      t->grub_cfg = new_grub_cfg (old, t->uuid, o->cmdline);
+      t->grub_cfg = modify_new_grub_cfg (old, t->uuid, o->cmdline);
       if (!t->grub_cfg)
         return -1;
     }
@@ -710,7 +737,7 @@ prepare (struct target *t, const struct modify_opts *o, ext2_filsys fs,
   }
 
   if (o->password_file) {
-    CLEANUP_FREE char *hash = hash_password (o->password_file);
+    CLEANUP_FREE char *hash = modify_hash_password (o->password_file);
     CLEANUP_FREE char *old = NULL;
     ext2_ino_t ino;
 
@@ -723,7 +750,7 @@ prepare (struct target *t, const struct modify_opts *o, ext2_filsys fs,
     t->shadow_inode.i_mode = LINUX_S_IFREG | 0640;
     if (old && ext2_lookup (fs, "/etc/shadow", true, &ino) == 0)
       ext2fs_read_inode (fs, ino, &t->shadow_inode);
-    t->shadow = new_shadow (old ? old : "", hash);
+    t->shadow = modify_new_shadow (old ? old : "", hash);
     if (old)
       explicit_bzero (old, strlen (old));
     explicit_bzero (hash, strlen (hash));
@@ -733,31 +760,12 @@ prepare (struct target *t, const struct modify_opts *o, ext2_filsys fs,
     CLEANUP_FREE char *old = ext2_read_file (fs,
                                              "/root/.ssh/authorized_keys",
                                              16 << 20, NULL);
-    size_t len = 0;
-    FILE *fp;
 
     if (!old && errno != ENOENT)
       return -1;
-    fp = open_memstream (&t->authorized_keys, &len);
-    if (old && *old)
-      fprintf (fp, "%s%s", old, old[strlen (old) - 1] == '\n' ? "" : "\n");
-    for (size_t i = 0; i < o->ssh_keys.len; ++i) {
-      CLEANUP_FREE char *key = read_whole_file (o->ssh_keys.v[i], NULL);
-      if (!key) {
-        fclose (fp);
-        return -1;
-      }
-      if (!STRPREFIX (key, "ssh-") && !STRPREFIX (key, "ecdsa-") &&
-          !STRPREFIX (key, "sk-")) {
-        error ("%s: not an SSH public key", o->ssh_keys.v[i]);
-        fclose (fp);
-        return -1;
-      }
-      if (old && strstr (old, key))
-        continue;
-      fprintf (fp, "%s%s", key, key[strlen (key) - 1] == '\n' ? "" : "\n");
-    }
-    fclose (fp);
+    t->authorized_keys = modify_authorized_keys (old, &o->ssh_keys);
+    if (!t->authorized_keys)
+      return -1;
   }
 
   if (o->initramfs_adds.len) {
@@ -803,18 +811,39 @@ prepare (struct target *t, const struct modify_opts *o, ext2_filsys fs,
   return 0;
 }
 
+static int add_parsed (struct entry_sink *sink, const struct modify_add *a,
+                       struct change_sink *c0);
+
 /* One --add: a host file or directory at DEST. */
 static int
 add_one (struct entry_sink *sink, const char *arg)
 {
-  CLEANUP_FREE char *src = NULL;
-  CLEANUP_FREE char *dest = NULL;
+  struct modify_add a;
   struct change_sink c;
+  int r;
+
+  if (modify_parse_add (arg, &a) == -1)
+    return -1;
+  change_sink_init (&c, sink);
+  c.set_mode = a.set_mode;
+  c.mode = a.mode;
+  c.set_owner = a.set_owner;
+  c.uid = a.uid;
+  c.gid = a.gid;
+  r = add_parsed (sink, &a, &c);
+  modify_add_free (&a);
+  return r;
+}
+
+static int
+add_parsed (struct entry_sink *sink, const struct modify_add *a,
+            struct change_sink *c0)
+{
+  const char *src = a->src, *dest = a->dest;
+  struct change_sink c = *c0;
   struct stat st;
 
-  change_sink_init (&c, sink);
-  if (parse_add (arg, &src, &dest, &c) == -1)
-    return -1;
+  c.sink.opaque = &c;
   if (stat (src, &st) == -1) {
     error_errno ("--add %s", src);
     return -1;
@@ -1097,17 +1126,18 @@ do_modify (const char *image, struct modify_opts *o)
   t.img->name = xstrdup (image);
 
   r = find_root (&t, &fs);
-  if (r != 0) {
-    if (r == 1)
-#ifdef HAVE_LIBGUESTFS
-      error ("modify %s: no ext2/3/4 root filesystem; other filesystems "
-             "are changed through libguestfs, which modify does not drive "
-             "yet: use virt-customize", image);
-#else
-      error ("modify %s: no ext2/3/4 root filesystem (other filesystems "
-             "need libguestfs, which this mkvmimg was built without)", image);
-#endif
+  if (r == -1)
+    goto out;
+  if (r == 1) {
+    /* Not ext2/3/4: libguestfs works on the same overlay. */
+    struct image *img = t.img;
+    t.img = NULL;
     r = -1;
+    if (image_close (img, false) == -1 ||
+        modify_guestfs (image, overlay, o) == -1 ||
+        commit (image, overlay, keep ? &out : NULL) == -1)
+      goto out;
+    r = 0;
     goto out;
   }
   r = -1;
@@ -1257,12 +1287,10 @@ cmd_modify (int argc, char **argv)
   }
   /* Check --add arguments before anything starts. */
   for (size_t i = 0; i < o.adds.len; ++i) {
-    struct change_sink c;
-    CLEANUP_FREE char *src = NULL;
-    CLEANUP_FREE char *dest = NULL;
-    change_sink_init (&c, NULL);
-    if (parse_add (o.adds.v[i], &src, &dest, &c) == -1)
+    struct modify_add a;
+    if (modify_parse_add (o.adds.v[i], &a) == -1)
       goto out;
+    modify_add_free (&a);
   }
   r = do_modify (args[0], &o) == -1 ? EXIT_FAIL : EXIT_OK;
   if (r == EXIT_OK)

@@ -384,51 +384,11 @@ parse_timeout (const char *str, int *rtn)
   return 0;
 }
 
-static bool
-has_suffix (const char *s, const char *suffix)
-{
-  size_t n = strlen (s), m = strlen (suffix);
-  return n >= m && STREQ (s + n - m, suffix);
-}
-
 /* Which machine, and which image: see the man page. */
 static struct machine *
 choose_machine (const struct boot_opts *o, char **image_rtn)
 {
-  struct machine *m;
-  CLEANUP_FREE char *beside = NULL;
-
-  *image_rtn = o->image ? xstrdup (o->image) : NULL;
-  if (o->machine) {
-    m = machine_read (o->machine);
-    if (m && !o->image && !STREQ (m->disk, "none")) {
-      error ("%s: the machine has a %s disk: give its IMAGE too",
-             o->machine, m->disk);
-      machine_free (m);
-      return NULL;
-    }
-    return m;
-  }
-  if (has_suffix (o->image, ".machine")) {
-    m = machine_read (o->image);
-    if (!m)
-      return NULL;
-    free (*image_rtn);
-    *image_rtn = NULL;
-    if (!STREQ (m->disk, "none"))
-      /* IMAGE.machine given: the image is beside it. */
-      *image_rtn = xasprintf ("%.*s",
-                              (int) (strlen (o->image) - strlen (".machine")),
-                              o->image);
-    return m;
-  }
-  beside = xasprintf ("%s.machine", o->image);
-  if (access (beside, F_OK) == 0) {
-    debug ("reading the machine description %s", beside);
-    return machine_read (beside);
-  }
-  debug ("%s: no machine description: using the defaults", beside);
-  return machine_new_default ();
+  return qemu_choose_machine (o->image, o->machine, image_rtn);
 }
 
 /* --send TEXT: \n \r \t \\ are decoded.  Caller frees.  NULL on an
@@ -562,6 +522,7 @@ do_boot (const struct boot_opts *o)
   CLEANUP_MACHINE struct machine *m = NULL;
   CLEANUP_FREE char *image = NULL;
   CLEANUP_FREE char *qmp_path = NULL;
+  CLEANUP_FREE char *id = NULL;
   CLEANUP_STRV_STRUCT struct strv argv = { 0 };
   CLEANUP_CLOSE int log_fd = -1;
   CLEANUP_CLOSE int rfd = -1;
@@ -600,6 +561,8 @@ do_boot (const struct boot_opts *o)
     goto out;
   }
   qo.image = image;
+  id = qemu_vm_id (m, image, o->machine ? o->machine : o->image);
+  qo.id = id;
   qmp_path = tmpdir_path ("qmp.sock");
   if (!qmp_path)
     goto out;

@@ -10,6 +10,7 @@
 
 #include "mkvmimg.h"
 #include "machine.h"
+#include "net.h"
 #include "tempfiles.h"
 
 /* Allowed values of the keys that take one word from a list. */
@@ -19,6 +20,9 @@ static const char *const disks[] = {
 };
 static const char *const disk_formats[] = { "qcow2", "raw", NULL };
 static const char *const nics[] = { "virtio", "e1000", "none", NULL };
+static const char *const nic_models[] = { "virtio", "e1000", NULL };
+static const char *const displays[] = { "none", "vnc", "spice", NULL };
+static const char *const yes_no[] = { "yes", "no", NULL };
 
 static void
 set_str (char **field, const char *value)
@@ -41,7 +45,52 @@ machine_new_default (void)
   m->disk = xstrdup ("virtio");
   m->nic = xstrdup ("virtio");
   m->console = xstrdup ("ttyS0");
+  m->display = xstrdup ("none");
   return m;
+}
+
+static void
+strv_array_free (char **v)
+{
+  if (!v)
+    return;
+  for (size_t i = 0; v[i]; ++i)
+    free (v[i]);
+  free (v);
+}
+
+static void
+nic_free (struct machine_nic *n)
+{
+  free (n->name);
+  free (n->model);
+  free (n->net);
+  free (n->mac);
+  strv_array_free (n->forwards);
+}
+
+struct machine_nic *
+machine_nics (const struct machine *m, size_t *n_rtn)
+{
+  struct machine_nic *r = xcalloc (m->nnics + 2, sizeof *r);
+  size_t n = 0;
+
+  if (!STREQ (m->nic, "none")) {
+    r[n].name = (char *) "net0";
+    r[n].model = m->nic;
+    r[n].net = m->net ? m->net : (char *) "user";
+    r[n].mac = m->mac;
+    r[n].forwards = m->forwards;
+    n++;
+  }
+  for (size_t i = 0; i < m->nnics; ++i) {
+    r[n] = m->nics[i];
+    if (!r[n].net)
+      r[n].net = (char *) "user";
+    n++;
+  }
+  *n_rtn = n;
+  return r;
 }
 
 static void
@@ -77,6 +126,16 @@ machine_free (struct machine *m)
   for (size_t i = 0; i < m->ndevices; ++i)
     device_free (&m->devices[i]);
   free (m->devices);
+  free (m->name);
+  free (m->net);
+  free (m->mac);
+  strv_array_free (m->forwards);
+  for (size_t i = 0; i < m->nnics; ++i)
+    nic_free (&m->nics[i]);
+  free (m->nics);
+  free (m->display);
+  free (m->listen);
+  free (m->vmlinux);
   free (m);
 }
 
@@ -176,6 +235,8 @@ struct parser {
   struct machine *m;
   bool in_machine;              /* inside [machine] */
   struct machine_device *dev;   /* inside [device NAME] */
+  struct machine_nic *nic;      /* inside [nic NAME] */
+  unsigned nic_seen;            /* bit per nic key: duplicates */
   size_t dev_lineno;            /* where that section starts */
   bool dev_has_type;
   unsigned seen;                /* bit per machine key: duplicates */
@@ -196,7 +257,10 @@ parse_error (const struct parser *p, const char *fs, ...)
   if (vasprintf (&msg, fs, args) == -1)
     msg = NULL;
   va_end (args);
-  error ("%s:%zu: %s", p->path, p->lineno, msg ? msg : fs);
+  if (p->lineno)
+    error ("%s:%zu: %s", p->path, p->lineno, msg ? msg : fs);
+  else
+    error ("%s: %s", p->path, msg ? msg : fs);
 }
 
 static char *
@@ -239,8 +303,7 @@ check_enum (const struct parser *p, const char *key, const char *value,
   for (size_t i = 0; list[i]; ++i)
     fprintf (fp, "%s%s", i ? ", " : "", list[i]);
   fclose (fp);
-  error ("%s:%zu: %s = %s: expected one of %s", p->path, p->lineno, key,
-         value, choices);
+  parse_error (p, "%s = %s: expected one of %s", key, value, choices);
   return -1;
 }
 
@@ -256,8 +319,65 @@ resolve_path (const struct parser *p, const char *value)
 static const char *const machine_keys[] = {
   "arch", "qemu", "type", "memory", "cpus", "firmware", "ovmf-code",
   "ovmf-vars", "kernel", "initrd", "cmdline", "disk", "disk-format", "nic",
-  "console", NULL
+  "console", "name", "net", "forward", "mac", "display", "listen",
+  "insecure", "vmlinux", NULL
 };
+
+/* net = user | vde:SWITCH | tap:NAME. */
+static int
+check_net (const struct parser *p, const char *value)
+{
+  if (STREQ (value, "user") ||
+      (STRPREFIX (value, "vde:") && value[4]) ||
+      (STRPREFIX (value, "tap:") && value[4] && strlen (value) < 4 + 16
+       && !strpbrk (value + 4, "/ ,")))
+    return 0;
+  parse_error (p, "net = %s: expected user, vde:SWITCH (a switch name "
+               "or the path of its control directory) or tap:NAME",
+               value);
+  return -1;
+}
+
+/* forward = tcp:H:G ...: space-separated. */
+static int
+parse_forwards (const struct parser *p, const char *value, char ***rtn)
+{
+  CLEANUP_FREE char *copy = xstrdup (value);
+  struct strv v = { 0 };
+  char *save = NULL;
+
+  for (char *w = strtok_r (copy, " \t,", &save); w;
+       w = strtok_r (NULL, " \t,", &save)) {
+    CLEANUP_FREE char *fwd = net_hostfwd ("forward", w);
+    if (!fwd) {
+      parse_error (p, "forward = %s: not a forward", value);
+      strv_free (&v);
+      return -1;
+    }
+    strv_add (&v, w);
+  }
+  if (!v.v)
+    strv_add (&v, "");          /* never: empty values are refused */
+  strv_array_free (*rtn);
+  *rtn = v.v;
+  return 0;
+}
+
+/* mac = 52:54:00:xx:xx:xx: six hex bytes, unicast. */
+static int
+check_mac (const struct parser *p, const char *value)
+{
+  unsigned b[6];
+  int n = 0;
+
+  if (sscanf (value, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2],
+              &b[3], &b[4], &b[5], &n) == 6 && value[n] == '\0'
+      && strlen (value) == 17 && !(b[0] & 1))
+    return 0;
+  parse_error (p, "mac = %s: expected a unicast MAC address such as "
+               "52:54:00:12:34:56", value);
+  return -1;
+}
 
 static int
 machine_key (struct parser *p, const char *key, const char *value)
@@ -358,6 +478,93 @@ machine_key (struct parser *p, const char *key, const char *value)
     set_str (&m->console, value);
     p->console_set = true;
   }
+  else if (STREQ (key, "name"))
+    set_str (&m->name, value);
+  else if (STREQ (key, "net")) {
+    if (check_net (p, value) == -1)
+      return -1;
+    set_str (&m->net, value);
+  }
+  else if (STREQ (key, "forward"))
+    return parse_forwards (p, value, &m->forwards);
+  else if (STREQ (key, "mac")) {
+    if (check_mac (p, value) == -1)
+      return -1;
+    set_str (&m->mac, value);
+  }
+  else if (STREQ (key, "display")) {
+    if (check_enum (p, key, value, displays) == -1)
+      return -1;
+    set_str (&m->display, value);
+  }
+  else if (STREQ (key, "listen"))
+    set_str (&m->listen, value);
+  else if (STREQ (key, "insecure")) {
+    if (check_enum (p, key, value, yes_no) == -1)
+      return -1;
+    m->insecure = STREQ (value, "yes");
+  }
+  else if (STREQ (key, "vmlinux")) {
+    free (m->vmlinux);
+    m->vmlinux = resolve_path (p, value);
+  }
+  return 0;
+}
+
+int
+machine_set (struct machine *m, const char *what, const char *key,
+             const char *value)
+{
+  CLEANUP_FREE char *cwd = getcwd (NULL, 0);
+  struct parser p = { .path = what, .m = m, .dir = cwd ? cwd : (char *) "." };
+
+  return machine_key (&p, key, value);
+}
+
+static const char *const nic_keys[] = {
+  "model", "net", "forward", "mac", NULL
+};
+
+static int
+nic_key (struct parser *p, const char *key, const char *value)
+{
+  struct machine_nic *n = p->nic;
+  size_t k;
+
+  for (k = 0; nic_keys[k]; ++k)
+    if (STREQ (nic_keys[k], key))
+      break;
+  if (!nic_keys[k]) {
+    parse_error (p, "unknown key '%s' in [nic %s] (expected model, net, "
+                 "forward or mac)", key, n->name);
+    return -1;
+  }
+  if (p->nic_seen & (1u << k)) {
+    parse_error (p, "'%s' is set twice in [nic %s]", key, n->name);
+    return -1;
+  }
+  p->nic_seen |= 1u << k;
+  if (*value == '\0') {
+    parse_error (p, "%s: empty value", key);
+    return -1;
+  }
+  if (STREQ (key, "model")) {
+    if (check_enum (p, key, value, nic_models) == -1)
+      return -1;
+    set_str (&n->model, value);
+  }
+  else if (STREQ (key, "net")) {
+    if (check_net (p, value) == -1)
+      return -1;
+    set_str (&n->net, value);
+  }
+  else if (STREQ (key, "forward"))
+    return parse_forwards (p, value, &n->forwards);
+  else if (STREQ (key, "mac")) {
+    if (check_mac (p, value) == -1)
+      return -1;
+    set_str (&n->mac, value);
+  }
   return 0;
 }
 
@@ -435,6 +642,29 @@ section_line (struct parser *p, char *line)
   if (device_end (p) == -1)
     return -1;
   p->in_machine = false;
+  p->nic = NULL;
+  if (STRPREFIX (name, "nic") && isspace ((unsigned char) name[3])) {
+    const char *nname = strip (name + 3);
+    for (size_t i = 0; i < p->m->nnics; ++i)
+      if (STREQ (p->m->nics[i].name, nname)) {
+        parse_error (p, "[nic %s] appears twice", nname);
+        return -1;
+      }
+    if (!valid_prop_name (nname) || STREQ (nname, "net0")) {
+      parse_error (p, "[nic %s]: the name may only have letters, digits, "
+                   "'-', '_' and '.' (and net0 is the [machine] NIC)",
+                   nname);
+      return -1;
+    }
+    p->m->nics = xrealloc (p->m->nics,
+                           (p->m->nnics + 1) * sizeof *p->m->nics);
+    p->nic = &p->m->nics[p->m->nnics++];
+    memset (p->nic, 0, sizeof *p->nic);
+    p->nic->name = xstrdup (nname);
+    p->nic->model = xstrdup ("virtio");
+    p->nic_seen = 0;
+    return 0;
+  }
   if (STREQ (name, "machine")) {
     p->in_machine = true;
     return 0;
@@ -457,8 +687,8 @@ section_line (struct parser *p, char *line)
     p->dev_has_type = false;
     return 0;
   }
-  parse_error (p, "unknown section [%s] (expected [machine] or "
-               "[device NAME])", name);
+  parse_error (p, "unknown section [%s] (expected [machine], "
+               "[device NAME] or [nic NAME])", name);
   return -1;
 }
 
@@ -558,6 +788,10 @@ machine_read (const char *path)
       if (device_key (&p, key, value) == -1)
         return NULL;
     }
+    else if (p.nic) {
+      if (nic_key (&p, key, value) == -1)
+        return NULL;
+    }
     else {
       parse_error (&p, "'%s' is outside any section (start with "
                    "[machine])", key);
@@ -573,6 +807,25 @@ machine_read (const char *path)
 }
 
 /* Writing. */
+
+/* "a b c", or NULL for an empty list.  Caller frees. */
+static char *
+join_words (char *const *v)
+{
+  char *r = NULL;
+  size_t len = 0;
+  FILE *fp;
+
+  if (!v || !v[0])
+    return NULL;
+  fp = open_memstream (&r, &len);
+  if (!fp)
+    abort ();
+  for (size_t i = 0; v[i]; ++i)
+    fprintf (fp, "%s%s", i ? " " : "", v[i]);
+  fclose (fp);
+  return r;
+}
 
 /* kernel and initrd inside dir are written relative to it. */
 static const char *
@@ -609,6 +862,7 @@ write_text (const struct machine *m, const char *path, const char *dir,
             FILE *fp)
 {
   CLEANUP_FREE char *memory = machine_size_string (m->memory);
+  CLEANUP_FREE char *forwards = join_words (m->forwards);
   const struct {
     const char *key, *value;
     bool is_path;
@@ -628,6 +882,14 @@ write_text (const struct machine *m, const char *path, const char *dir,
     { "disk-format", m->disk_format },
     { "nic", m->nic },
     { "console", m->console },
+    { "name", m->name },
+    { "net", m->net },
+    { "forward", forwards },
+    { "mac", m->mac },
+    { "display", STREQ (m->display, "none") ? NULL : m->display },
+    { "listen", m->listen },
+    { "insecure", m->insecure ? "yes" : NULL },
+    { "vmlinux", m->vmlinux, true },
   };
 
   fprintf (fp, "# The machine this image boots on, read by 'mkvmimg boot'.\n"
@@ -663,6 +925,17 @@ write_text (const struct machine *m, const char *path, const char *dir,
       fprintf (fp, "%.*s = %s\n", (int) (eq - d->props[j]), d->props[j],
                eq + 1);
     }
+  }
+  for (size_t i = 0; i < m->nnics; ++i) {
+    const struct machine_nic *n = &m->nics[i];
+    CLEANUP_FREE char *fw = join_words (n->forwards);
+    fprintf (fp, "\n[nic %s]\nmodel = %s\n", n->name, n->model);
+    if (n->net)
+      fprintf (fp, "net = %s\n", n->net);
+    if (fw)
+      fprintf (fp, "forward = %s\n", fw);
+    if (n->mac)
+      fprintf (fp, "mac = %s\n", n->mac);
   }
   return 0;
 }

@@ -18,6 +18,18 @@
  *   disk-format = qcow2 | raw
  *   nic = virtio | e1000 | none
  *   console = ttyS0
+ *   name = web1                                      (MACs, libvirt)
+ *   net = user | vde:SWITCH | tap:NAME                (the first NIC)
+ *   forward = tcp:2222:22 tcp:8080:80                (net = user)
+ *   mac = 52:54:00:12:34:56                          (else derived)
+ *   display = none | vnc | spice
+ *   listen = 127.0.0.1 | unix | ADDRESS              (vnc, spice)
+ *   insecure = no | yes                              (no password)
+ *   vmlinux = PATH                                   (gdb symbols)
+ *
+ *   [nic NAME]                                       (more NICs)
+ *   model = virtio | e1000
+ *   net = ..., forward = ..., mac = ...
  *
  *   [device edu0]
  *   type = edu
@@ -35,6 +47,14 @@ struct machine_device {
   char **props;                 /* "key=value" strings, NULL-terminated */
 };
 
+struct machine_nic {
+  char *name;                   /* section name ("net0" for [machine]'s) */
+  char *model;                  /* "virtio", "e1000" */
+  char *net;                    /* "user", "vde:SWITCH", "tap:NAME" */
+  char *mac;                    /* NULL: derived (machine_mac) */
+  char **forwards;              /* "tcp:H:G", NULL-terminated, or NULL */
+};
+
 struct machine {
   char *arch;
   char *qemu;
@@ -50,7 +70,28 @@ struct machine {
   char *console;
   struct machine_device *devices;
   size_t ndevices;
+  char *name;                   /* NULL: from the image's file name */
+  char *net, *mac;              /* the first NIC (nic = MODEL) */
+  char **forwards;
+  struct machine_nic *nics;     /* [nic NAME] sections */
+  size_t nnics;
+  char *display;                /* "none", "vnc", "spice" */
+  char *listen;                 /* NULL: 127.0.0.1 */
+  bool insecure;                /* no password on the display */
+  char *vmlinux;                /* gdb symbols, or NULL */
 };
+
+/* Every NIC of the machine, the [machine] one first (unless nic =
+ * none), then the [nic NAME] sections: a new array of shallow copies
+ * (the strings belong to m).  Caller frees the array only.
+ */
+struct machine_nic *machine_nics (const struct machine *m, size_t *n_rtn);
+
+/* Set one [machine] key as the file would (--set machine.KEY=VALUE).
+ * what names the origin in errors.  -1 with the error reported.
+ */
+int machine_set (struct machine *m, const char *what, const char *key,
+                 const char *value);
 
 /* Defaults for x86_64: q35, 1G, 2 CPUs, bios, virtio disk and NIC. */
 struct machine *machine_new_default (void);

@@ -12,6 +12,8 @@
 const struct command commands[] = {
   { "build", cmd_build, "build a bootable disk image from a profile" },
   { "boot", cmd_boot, "boot an image headless and wait for console output" },
+  { "run", cmd_run, "run an image on its machine (console, display, network, gdb)" },
+  { "net", cmd_net, "create, list and destroy VDE switches for VMs" },
   { "inspect", cmd_inspect, "show what is in an image, without booting it" },
   { "modify", cmd_modify, "change an image in place, without booting it" },
   { "initramfs", cmd_initramfs, "list, extract, create and patch initramfs images" },

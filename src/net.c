@@ -1,12 +1,21 @@
 /* Networks of VMs: port forwards, MAC addresses, VDE switches. */
 #include <config.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "mkvmimg.h"
+#include "child.h"
 #include "net.h"
 
 /* "tcp:HOSTPORT:GUESTPORT": protocol and ports.  -1 on a bad spec. */
@@ -80,3 +89,98 @@ net_check_forward (const char *spec)
   close (fd);
   return 0;
 }
+
+char *
+net_mac (const char *id, size_t index)
+{
+  uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, 64 bits */
+
+  for (const unsigned char *c = (const unsigned char *) id; *c; ++c) {
+    h ^= *c;
+    h *= 0x100000001b3ULL;
+  }
+  for (size_t i = 0; i < sizeof index; ++i) {
+    h ^= (index >> (8 * i)) & 0xff;
+    h *= 0x100000001b3ULL;
+  }
+  h ^= h >> 32;
+  /* 52:54:00:12:34:56 is QEMU's default: never hand that one out. */
+  if ((h & 0xffffff) == 0x123456)
+    h++;
+  return xasprintf ("52:54:00:%02x:%02x:%02x", (unsigned) (h >> 16) & 0xff,
+                    (unsigned) (h >> 8) & 0xff, (unsigned) h & 0xff);
+}
+
+char *
+net_dir (void)
+{
+  const char *env = getenv ("MKVMIMG_NET_DIR");
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+
+  if (env && *env)
+    return xstrdup (env);
+  if (xdg && *xdg)
+    return xasprintf ("%s/mkvmimg-net", xdg);
+  return xasprintf ("/tmp/mkvmimg-net-%u", (unsigned) getuid ());
+}
+
+bool
+net_valid_switch_name (const char *name)
+{
+  if (!*name || name[0] == '.' || strlen (name) > 64)
+    return false;
+  for (const char *c = name; *c; ++c)
+    if (!isalnum ((unsigned char) *c) && !strchr ("-_.", *c))
+      return false;
+  return true;
+}
+
+char *
+net_vde_path (const char *value, bool check)
+{
+  const char *sw = STRPREFIX (value, "vde:") ? value + 4 : value;
+  CLEANUP_FREE char *dir = NULL;
+  char *path;
+  struct stat st;
+
+  if (strchr (sw, '/'))
+    path = xstrdup (sw);
+  else {
+    if (!net_valid_switch_name (sw)) {
+      error ("net = vde:%s: not a switch name (letters, digits, '-', '_', "
+             "'.') nor a path", sw);
+      return NULL;
+    }
+    dir = net_dir ();
+    path = xasprintf ("%s/%s/ctl", dir, sw);
+  }
+  if (check) {
+    CLEANUP_FREE char *ctl = xasprintf ("%s/ctl", path);
+    if (stat (ctl, &st) == -1 || !S_ISSOCK (st.st_mode)) {
+      error ("net = vde:%s: no VDE switch listens at %s (start one with "
+             "'mkvmimg net create %s')", sw, path,
+             strchr (sw, '/') ? "NAME" : sw);
+      free (path);
+      return NULL;
+    }
+  }
+  return path;
+}
+
+int
+net_qemu_has_vde (const char *qemu)
+{
+  const char *argv[] = { qemu, "-netdev", "help", NULL };
+  CLEANUP_FREE char *out = child_run_capture (argv, NULL);
+
+  if (!out)
+    return -1;
+  for (char *w = strtok (out, " \n,"); w; w = strtok (NULL, " \n,"))
+    if (STREQ (w, "vde"))
+      return 0;
+  error ("%s was built without VDE support (its -netdev help does not "
+         "list vde): use net = user or tap:NAME, or a QEMU built with "
+         "VDE such as Debian's qemu-system-x86", qemu);
+  return -1;
+}
+

@@ -18,4 +18,33 @@ char *net_hostfwd (const char *what, const char *spec);
  */
 int net_check_forward (const char *spec);
 
+/* A stable MAC address for NIC number index of the VM identified by id
+ * (its name, or the absolute path of its image): 52:54:00 and three
+ * bytes of a hash.  Caller frees.
+ */
+char *net_mac (const char *id, size_t index);
+
+/* The directory holding the switches of `mkvmimg net`:
+ * $MKVMIMG_NET_DIR, else $XDG_RUNTIME_DIR/mkvmimg-net, else
+ * /tmp/mkvmimg-net-UID.  Caller frees.
+ */
+char *net_dir (void);
+
+/* The control directory of a VDE switch from "vde:SWITCH": a path (has
+ * a '/') as given, else the switch SWITCH of `mkvmimg net create`.
+ * check: fail clearly when the switch is not there.  Caller frees.
+ */
+char *net_vde_path (const char *value, bool check);
+
+/* Does this QEMU have the vde network back end?  -1 with a clear
+ * error when not.
+ */
+int net_qemu_has_vde (const char *qemu);
+
+/* A switch name: letters, digits, '-', '_', '.', not starting with '.'. */
+bool net_valid_switch_name (const char *name);
+
+/* mkvmimg net create|list|destroy (src/net-cmd.c). */
+int cmd_net (int argc, char **argv);
+
 #endif /* MKVMIMG_NET_H */

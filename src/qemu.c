@@ -12,6 +12,7 @@
 #include "mkvmimg.h"
 #include "machine.h"
 #include "net.h"
+#include "display.h"
 #include "qemu.h"
 #include "tempfiles.h"
 
@@ -167,7 +168,8 @@ add_disk (const struct machine *m, const struct qemu_opts *opts,
           struct strv *argv)
 {
   CLEANUP_FREE char *file = NULL;
-  const char *format = m->disk_format;
+  const char *format = opts->image_format ? opts->image_format
+    : m->disk_format;
 
   if (STREQ (m->disk, "none")) {
     if (opts->image) {
@@ -208,44 +210,115 @@ add_disk (const struct machine *m, const struct qemu_opts *opts,
   return 0;
 }
 
-static int
-add_nic (const struct machine *m, const struct qemu_opts *opts,
-         struct strv *argv)
+static bool
+in_models (const char *model)
 {
-  CLEANUP_FREE char *netdev = NULL;
-  size_t len = 0;
-  FILE *fp;
+  return STREQ (model, "virtio") || STREQ (model, "e1000");
+}
 
-  if (STREQ (m->nic, "none")) {
-    if (opts->forwards && opts->forwards[0]) {
-      error ("--forward %s: the machine has no NIC (nic = none)",
-             opts->forwards[0]);
-      return -1;
-    }
-    return 0;
-  }
-  if (!STREQ (m->nic, "virtio") && !STREQ (m->nic, "e1000")) {
+char *
+qemu_vm_id (const struct machine *m, const char *image,
+            const char *machine_path)
+{
+  const char *path = image ? image : machine_path;
+  char *abs;
+
+  if (m->name)
+    return xstrdup (m->name);
+  if (!path)
+    return xstrdup ("mkvmimg");
+  abs = realpath (path, NULL);
+  return abs ? abs : xstrdup (path);
+}
+
+static int
+add_nics (const struct machine *m, const struct qemu_opts *opts,
+          struct strv *argv)
+{
+  CLEANUP_FREE struct machine_nic *nics = NULL;
+  size_t n;
+
+  if (!STREQ (m->nic, "none") && !in_models (m->nic)) {
     error ("nic '%s': expected virtio, e1000 or none", m->nic);
     return -1;
   }
-  fp = open_memstream (&netdev, &len);
-  if (!fp)
-    abort ();
-  fputs ("user,id=net0", fp);
-  for (size_t i = 0; opts->forwards && opts->forwards[i]; ++i) {
-    CLEANUP_FREE char *fwd = net_hostfwd ("--forward", opts->forwards[i]);
-    if (!fwd) {
-      fclose (fp);
+  nics = machine_nics (m, &n);
+  if (opts->forwards && opts->forwards[0]
+      && (n == 0 || !STREQ (nics[0].net, "user"))) {
+    error ("--forward %s: the machine's first NIC is not on user "
+           "networking (%s)", opts->forwards[0],
+           n == 0 ? "nic = none" : nics[0].net);
+    return -1;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const struct machine_nic *nic = &nics[i];
+    CLEANUP_FREE char *netdev = NULL;
+    CLEANUP_FREE char *mac = NULL;
+    size_t len = 0;
+    FILE *fp;
+
+    if (!in_models (nic->model)) {
+      error ("[nic %s] model '%s': expected virtio or e1000", nic->name,
+             nic->model);
       return -1;
     }
-    fprintf (fp, ",%s", fwd);
+    fp = open_memstream (&netdev, &len);
+    if (!fp)
+      abort ();
+    if (STREQ (nic->net, "user")) {
+      fprintf (fp, "user,id=net%zu", i);
+      for (size_t j = 0; nic->forwards && nic->forwards[j]; ++j) {
+        CLEANUP_FREE char *fwd = net_hostfwd ("forward", nic->forwards[j]);
+        if (!fwd) {
+          fclose (fp);
+          return -1;
+        }
+        fprintf (fp, ",%s", fwd);
+      }
+      for (size_t j = 0; i == 0 && opts->forwards && opts->forwards[j];
+           ++j) {
+        CLEANUP_FREE char *fwd = net_hostfwd ("--forward", opts->forwards[j]);
+        if (!fwd) {
+          fclose (fp);
+          return -1;
+        }
+        fprintf (fp, ",%s", fwd);
+      }
+    }
+    else if (STRPREFIX (nic->net, "vde:")) {
+      CLEANUP_FREE char *path = net_vde_path (nic->net, !opts->dry_run);
+      CLEANUP_FREE char *esc = NULL;
+      if (!path) {
+        fclose (fp);
+        return -1;
+      }
+      esc = opt_escape (path);
+      fprintf (fp, "vde,id=net%zu,sock=%s", i, esc);
+    }
+    else if (STRPREFIX (nic->net, "tap:"))
+      fprintf (fp, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
+               nic->net + 4);
+    else {
+      fclose (fp);
+      error ("[nic %s] net = %s: expected user, vde:SWITCH or tap:NAME",
+             nic->name, nic->net);
+      return -1;
+    }
+    fclose (fp);
+    if (nic->forwards && nic->forwards[0] && !STREQ (nic->net, "user")) {
+      error ("nic %s: forward = %s needs net = user (not %s)", nic->name,
+             nic->forwards[0], nic->net);
+      return -1;
+    }
+    mac = nic->mac ? xstrdup (nic->mac)
+      : net_mac (opts->id ? opts->id : "mkvmimg", i);
+    strv_add (argv, "-netdev");
+    strv_add (argv, netdev);
+    strv_add (argv, "-device");
+    strv_addf (argv, "%s,netdev=net%zu,mac=%s",
+               STREQ (nic->model, "virtio") ? "virtio-net-pci" : "e1000",
+               i, mac);
   }
-  fclose (fp);
-  strv_add (argv, "-netdev");
-  strv_add (argv, netdev);
-  strv_add (argv, "-device");
-  strv_addf (argv, "%s,netdev=net0",
-             STREQ (m->nic, "virtio") ? "virtio-net-pci" : "e1000");
   return 0;
 }
 
@@ -281,6 +354,8 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
   CLEANUP_STRV_STRUCT struct strv argv = { 0 };
   CLEANUP_FREE char *memory = machine_size_string (m->memory);
 
+  for (size_t i = 0; opts->wrapper && opts->wrapper[i]; ++i)
+    strv_add (&argv, opts->wrapper[i]);
   strv_add (&argv, m->qemu);
   /* Only what we ask for: no default NIC, CD-ROM, VGA or monitor. */
   strv_add (&argv, "-nodefaults");
@@ -306,13 +381,28 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
 
   if (add_firmware (m, opts, &argv) == -1 ||
       add_disk (m, opts, &argv) == -1 ||
-      add_nic (m, opts, &argv) == -1)
+      add_nics (m, opts, &argv) == -1)
     return -1;
   add_devices (m, &argv);
 
-  if (opts->headless) {
+  if (opts->display)
+    display_add_args (opts->display, &argv);
+  else if (opts->headless) {
     strv_add (&argv, "-display");
     strv_add (&argv, "none");
+  }
+  else {
+    strv_add (&argv, "-vga");
+    strv_add (&argv, "std");
+  }
+  if (opts->console_file) {
+    CLEANUP_FREE char *f = opt_escape (opts->console_file);
+    strv_add (&argv, "-chardev");
+    strv_addf (&argv, "file,id=console0,path=%s", f);
+    strv_add (&argv, "-serial");
+    strv_add (&argv, "chardev:console0");
+  }
+  else if (opts->headless) {
     /* The console goes to qemu's stdout; signal=off leaves ^C to us. */
     strv_add (&argv, "-chardev");
     strv_add (&argv, "stdio,id=console0,signal=off");
@@ -320,12 +410,23 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
     strv_add (&argv, "chardev:console0");
   }
   else {
-    strv_add (&argv, "-vga");
-    strv_add (&argv, "std");
+    /* The terminal: serial console muxed with the monitor, Ctrl-a x. */
     strv_add (&argv, "-serial");
     strv_add (&argv, "mon:stdio");
   }
-  strv_add (&argv, "-no-reboot");
+  if (!opts->reboot)
+    strv_add (&argv, "-no-reboot");
+  if (opts->gdb_port > 0) {
+    strv_add (&argv, "-gdb");
+    strv_addf (&argv, "tcp:127.0.0.1:%d", opts->gdb_port);
+  }
+  if (opts->gdb_wait)
+    strv_add (&argv, "-S");
+  if (opts->pidfile) {
+    strv_add (&argv, "-daemonize");
+    strv_add (&argv, "-pidfile");
+    strv_add (&argv, opts->pidfile);
+  }
   if (opts->qmp_path) {
     CLEANUP_FREE char *qmp = opt_escape (opts->qmp_path);
     strv_add (&argv, "-qmp");
@@ -335,6 +436,53 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
   *argv_rtn = argv;
   memset (&argv, 0, sizeof argv);
   return 0;
+}
+
+static bool
+has_suffix (const char *s, const char *suffix)
+{
+  size_t n = strlen (s), m = strlen (suffix);
+  return n >= m && STREQ (s + n - m, suffix);
+}
+
+struct machine *
+qemu_choose_machine (const char *image, const char *machine,
+                     char **image_rtn)
+{
+  struct machine *m;
+  CLEANUP_FREE char *beside = NULL;
+
+  *image_rtn = image ? xstrdup (image) : NULL;
+  if (machine) {
+    m = machine_read (machine);
+    if (m && !image && !STREQ (m->disk, "none")) {
+      error ("%s: the machine has a %s disk: give its IMAGE too",
+             machine, m->disk);
+      machine_free (m);
+      return NULL;
+    }
+    return m;
+  }
+  if (has_suffix (image, ".machine")) {
+    m = machine_read (image);
+    if (!m)
+      return NULL;
+    free (*image_rtn);
+    *image_rtn = NULL;
+    if (!STREQ (m->disk, "none"))
+      /* IMAGE.machine given: the image is beside it. */
+      *image_rtn = xasprintf ("%.*s",
+                              (int) (strlen (image) - strlen (".machine")),
+                              image);
+    return m;
+  }
+  beside = xasprintf ("%s.machine", image);
+  if (access (beside, F_OK) == 0) {
+    debug ("reading the machine description %s", beside);
+    return machine_read (beside);
+  }
+  debug ("%s: no machine description: using the defaults", beside);
+  return machine_new_default ();
 }
 
 char *

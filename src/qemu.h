@@ -8,6 +8,7 @@
 
 #include "mkvmimg.h"
 #include "machine.h"
+#include "display.h"
 
 struct qemu_opts {
   const char *image;            /* disk image; NULL when disk = none */
@@ -19,7 +20,23 @@ struct qemu_opts {
   bool dry_run;                 /* only printing: no info line */
   char *const *forwards;        /* more "tcp:HOST:GUEST" forwards for the
                                    first user-mode NIC, or NULL */
+  const char *id;               /* the VM's identity for MACs (qemu_vm_id) */
+  const char *image_format;     /* NULL: the machine's, else probed */
+  const struct display *display;  /* NULL: -display none (headless) or
+                                     -vga std */
+  const char *console_file;     /* serial console to this file */
+  bool reboot;                  /* let the guest reboot (no -no-reboot) */
+  int gdb_port;                 /* -gdb tcp:127.0.0.1:PORT, or 0 */
+  bool gdb_wait;                /* -S */
+  const char *pidfile;          /* -daemonize -pidfile FILE, or NULL */
+  char *const *wrapper;         /* argv run before qemu, or NULL */
 };
+
+/* The identity MAC addresses derive from: the machine's name, else the
+ * absolute path of the image, else of the machine file.  Caller frees.
+ */
+char *qemu_vm_id (const struct machine *m, const char *image,
+                  const char *machine_path);
 
 /* Can this machine use KVM here: /dev/kvm opens read-write and the
  * machine's arch is the host's?
@@ -34,6 +51,14 @@ bool qemu_kvm_usable (const struct machine *m);
  */
 int qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
                      struct strv *argv_rtn);
+
+/* The machine for IMAGE (IMAGE.machine, IMAGE itself when it ends in
+ * .machine, else the defaults) or --machine FILE, and the image to use
+ * (NULL for disk = none) in *image_rtn (caller frees).  NULL with the
+ * error reported.
+ */
+struct machine *qemu_choose_machine (const char *image, const char *machine,
+                                     char **image_rtn);
 
 /* The argv as one shell-quoted line (no newline).  Caller frees. */
 char *qemu_command_string (char *const *argv);

@@ -10,10 +10,12 @@ mkdir "$tmp/work"
 TMPDIR=$tmp/work
 export TMPDIR
 
-# Masks: the accelerator, this test's directory, mkvmimg's working dir.
+# Masks: the accelerator, this test's directory, mkvmimg's working dir,
+# the MAC derived from the image's path (tests/net-vde.sh checks those).
 mask ()
 {
   sed -e 's/ -accel kvm -cpu host / ACCEL /' -e 's/ -accel tcg / ACCEL /' \
+      -e 's/,mac=52:54:00:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]/,mac=MAC/g' \
       -e "s|$tmp|TMP|g" -e 's|TMP/work/mkvmimg\.[A-Za-z0-9]*|WORK|g'
 }
 
@@ -34,7 +36,7 @@ qemu-img create -q -f raw "$tmp/disk.raw" 64M
 # No machine file: the defaults (BIOS, virtio disk and NIC, q35, 1G, 2
 # CPUs), the qcow2 format probed from the image.
 check bios "$tmp/disk.qcow2" <<'EOF'
-qemu-system-x86_64 -nodefaults -machine q35 ACCEL -m 1G -smp 2 -drive file=TMP/disk.qcow2,format=qcow2,if=none,id=disk0 -device virtio-blk-pci,drive=disk0 -netdev user,id=net0 -device virtio-net-pci,netdev=net0 -display none -chardev stdio,id=console0,signal=off -serial chardev:console0 -no-reboot -qmp unix:WORK/qmp.sock,server=on,wait=off
+qemu-system-x86_64 -nodefaults -machine q35 ACCEL -m 1G -smp 2 -drive file=TMP/disk.qcow2,format=qcow2,if=none,id=disk0 -device virtio-blk-pci,drive=disk0 -netdev user,id=net0 -device virtio-net-pci,netdev=net0,mac=MAC -display none -chardev stdio,id=console0,signal=off -serial chardev:console0 -no-reboot -qmp unix:WORK/qmp.sock,server=on,wait=off
 EOF
 
 # IMAGE.machine beside the image: UEFI, SCSI, e1000, an emulated device,
@@ -53,7 +55,7 @@ type = edu
 dma_mask = 0xffffffff
 EOF
 check uefi "$tmp/disk.raw" --snapshot <<'EOF'
-qemu-system-x86_64 -nodefaults -machine q35 ACCEL -m 2G -smp 1 -drive if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE_4M.fd,readonly=on -drive if=pflash,format=raw,unit=1,file=WORK/OVMF_VARS.fd -drive file=TMP/disk.raw,format=raw,if=none,id=disk0,snapshot=on -device virtio-scsi-pci,id=scsi0 -device scsi-hd,drive=disk0,bus=scsi0.0 -netdev user,id=net0 -device e1000,netdev=net0 -device edu,dma_mask=0xffffffff -display none -chardev stdio,id=console0,signal=off -serial chardev:console0 -no-reboot -qmp unix:WORK/qmp.sock,server=on,wait=off
+qemu-system-x86_64 -nodefaults -machine q35 ACCEL -m 2G -smp 1 -drive if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE_4M.fd,readonly=on -drive if=pflash,format=raw,unit=1,file=WORK/OVMF_VARS.fd -drive file=TMP/disk.raw,format=raw,if=none,id=disk0,snapshot=on -device virtio-scsi-pci,id=scsi0 -device scsi-hd,drive=disk0,bus=scsi0.0 -netdev user,id=net0 -device e1000,netdev=net0,mac=MAC -device edu,dma_mask=0xffffffff -display none -chardev stdio,id=console0,signal=off -serial chardev:console0 -no-reboot -qmp unix:WORK/qmp.sock,server=on,wait=off
 EOF
 # Given as IMAGE.machine, the image is the name without .machine.
 check uefi-by-machine "$tmp/disk.raw.machine" --snapshot < "$tmp/uefi.expected"
@@ -93,7 +95,7 @@ console = ttyS1
 type = pc
 EOF
 check ide "$tmp/a,b.qcow2" --machine "$tmp/ide.machine" <<'EOF'
-qemu-system-x86_64 -nodefaults -machine pc ACCEL -m 1G -smp 2 -kernel /boot/vmlinuz -append console=ttyS1 -drive file=TMP/a,,b.qcow2,format=qcow2,if=none,id=disk0 -device ide-hd,drive=disk0 -netdev user,id=net0 -device virtio-net-pci,netdev=net0 -display none -chardev stdio,id=console0,signal=off -serial chardev:console0 -no-reboot -qmp unix:WORK/qmp.sock,server=on,wait=off
+qemu-system-x86_64 -nodefaults -machine pc ACCEL -m 1G -smp 2 -kernel /boot/vmlinuz -append console=ttyS1 -drive file=TMP/a,,b.qcow2,format=qcow2,if=none,id=disk0 -device ide-hd,drive=disk0 -netdev user,id=net0 -device virtio-net-pci,netdev=net0,mac=MAC -display none -chardev stdio,id=console0,signal=off -serial chardev:console0 -no-reboot -qmp unix:WORK/qmp.sock,server=on,wait=off
 EOF
 
 # NVMe, the raw format probed.

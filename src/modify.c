@@ -603,13 +603,15 @@ modify_authorized_keys (const char *old, const struct strv *files)
 }
 
 /* Find the root: the first ext2/3/4 filesystem with /etc or /sbin/init,
- * of a partition or of the whole disk.  Opens it read-write.
+ * of a partition or of the whole disk.  Opens it read-write.  0 found,
+ * 1 not found but other (non-zero) data is there, 2 nothing, -1 error.
  */
 static int
 find_root (struct target *t, ext2_filsys *fs_rtn)
 {
   struct image *img = t->img;
   size_t n = img->table ? img->nparts : 1;
+  bool other = false;
 
   for (size_t i = 0; i < n; ++i) {
     const struct image_partition *p = img->table ? &img->parts[i] : NULL;
@@ -624,8 +626,16 @@ find_root (struct target *t, ext2_filsys *fs_rtn)
       continue;
     if (size < 2048 || image_pread (img, sb, sizeof sb, off + 1024) == -1)
       continue;
-    if (sb[56] != 0x53 || sb[57] != 0xef)
+    if (sb[56] != 0x53 || sb[57] != 0xef) {
+      /* Something else is there (not zeros): libguestfs may know it. */
+      static const unsigned char zero[1024];
+      uint64_t probe = size < 0x11000 ? size : 0x11000;
+      for (uint64_t o = 0; o + 1024 <= probe && !other; o += 1024)
+        if (image_pread (img, sb, sizeof sb, off + o) == 0 &&
+            memcmp (sb, zero, sizeof sb) != 0)
+          other = true;
       continue;
+    }
     what = p ? xasprintf ("partition %d of %s", p->number, img->name)
       : xstrdup (img->name);
     if (nbd_ext2_open (img->h, off, size, true, what, &fs) == -1)
@@ -648,7 +658,7 @@ find_root (struct target *t, ext2_filsys *fs_rtn)
     }
     ext2fs_free (fs);
   }
-  return 1;
+  return other ? 1 : 2;
 }
 
 /* Copy an initrd out of the image and patch it with the initramfs
@@ -1128,6 +1138,12 @@ do_modify (const char *image, struct modify_opts *o)
   r = find_root (&t, &fs);
   if (r == -1)
     goto out;
+  if (r == 2) {
+    error ("modify %s: no ext2/3/4 root filesystem, and no other "
+           "filesystem either", image);
+    r = -1;
+    goto out;
+  }
   if (r == 1) {
     /* Not ext2/3/4: libguestfs works on the same overlay. */
     struct image *img = t.img;

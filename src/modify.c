@@ -979,6 +979,24 @@ modules_profile (const struct modify_opts *o)
              o->load ? o->load : "auto");
   }
   if (o->profile) {
+    static const char *const others[] = {
+      "image", "rootfs", "partition", "boot", "machine", "device", "system",
+      "user", "file", "run", NULL
+    };
+    struct profile *f = profile_parse_file (o->profile);
+    if (!f) {
+      fclose (fp);
+      return NULL;
+    }
+    for (const char *const *sec = others; *sec; ++sec)
+      if (profile_count (f, *sec) > 0 || profile_has_section (f, *sec, NULL)) {
+        error ("%s: modify applies [module] sections and [kernel] cmdline "
+               "only, not [%s]", o->profile, *sec);
+        profile_free (f);
+        fclose (fp);
+        return NULL;
+      }
+    profile_free (f);
     frag = read_whole_file (o->profile, NULL);
     if (!frag) {
       fclose (fp);
@@ -986,8 +1004,14 @@ modules_profile (const struct modify_opts *o)
     }
     fputs (frag, fp);
   }
+  /* What a whole profile needs to validate, which a fragment lacks. */
+  fputs ("\n[rootfs]\nsource = busybox\n", fp);
   fclose (fp);
   p = profile_parse_string (text, o->profile ? o->profile : "modify");
+  if (p && profile_validate (p) == -1) {
+    profile_free (p);
+    return NULL;
+  }
   return p;
 }
 
@@ -1107,7 +1131,7 @@ do_modify (const char *image, struct modify_opts *o)
     p = modules_profile (o);
     if (!p)
       return -1;
-    if (!o->cmdline && profile_get (p, "kernel", NULL, "cmdline"))
+    if (!o->cmdline && profile_is_set (p, "kernel", NULL, "cmdline"))
       o->cmdline = profile_get (p, "kernel", NULL, "cmdline");
   }
 

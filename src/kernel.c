@@ -197,6 +197,8 @@ kernel_from_profile (const struct profile *p, struct kernel *k)
   if (tree) {
     if (kernel_from_tree (tree, k) == -1)
       goto error;
+    if (initrd && STREQ (initrd, "busybox"))
+      return initrd_busybox_make (k, &k->initrd);
     if (initrd && !STREQ (initrd, "none"))
       k->initrd = xstrdup (initrd);
     return 0;
@@ -219,6 +221,8 @@ kernel_from_profile (const struct profile *p, struct kernel *k)
   /* "host" brings the host's initrd and modules of that release. */
   if (initrd && STREQ (initrd, "host"))
     k->initrd = xasprintf ("/boot/initrd.img-%s", k->release);
+  else if (initrd && STREQ (initrd, "busybox"))
+    ;                           /* made once the modules are known */
   else if (initrd && !STREQ (initrd, "none"))
     k->initrd = xstrdup (initrd);
   if (k->initrd && access (k->initrd, R_OK) == -1) {
@@ -239,6 +243,9 @@ kernel_from_profile (const struct profile *p, struct kernel *k)
            profile_where (p, "kernel", NULL, "modules"));
     goto error;
   }
+  if (initrd && STREQ (initrd, "busybox") &&
+      initrd_busybox_make (k, &k->initrd) == -1)
+    goto error;
   return 0;
 
  error:

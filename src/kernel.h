@@ -32,6 +32,12 @@ struct profile;
 int kernel_from_profile (const struct profile *p, struct kernel *k);
 void kernel_free (struct kernel *k);
 
+/* [kernel] initrd = busybox: generate an initrd for k (see
+ * initrd-busybox.c) in the private working directory.  Caller frees the
+ * name.  0 or -1.
+ */
+int initrd_busybox_make (const struct kernel *k, char **initrd_rtn);
+
 /* The kernel's entries: boot/vmlinuz-REL, boot/initrd.img-REL and
  * MODULES_PREFIX/REL/... ("lib/modules", or "usr/lib/modules" when the
  * root filesystem has merged /usr and "lib" is a symlink; the sink makes

@@ -141,7 +141,8 @@ const struct profile_key profile_keys[] = {
   { "kernel", "tree", P, NULL, NULL, 0, NULL,
     "a built kernel source tree, instead of image", "/usr/src/linux" },
   { "kernel", "initrd", P, NULL, NULL, PK_HOST, NULL,
-    "initrd file on the host; host: the host's for the release; none",
+    "initrd file on the host; host: the host's for the release; "
+    "busybox: generated; none",
     "/boot/initrd.img-6.1.0-56-amd64" },
   { "kernel", "modules", P, NULL, NULL, PK_HOST, NULL,
     "directory holding lib/modules/RELEASE, or that directory; host; none",

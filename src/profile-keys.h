@@ -24,7 +24,7 @@ enum profile_type {
 /* Key flags. */
 #define PK_REQUIRED  1  /* must be set (and not empty) */
 #define PK_KEYVALUE  2  /* PT_LIST: every element is "key=value" */
-#define PK_HOST      4  /* PT_PATH: the words "host" and "none" are
+#define PK_HOST      4  /* PT_PATH: the words "host", "none" and "busybox" are
                            special (profile_get_path keeps them) */
 #define PK_PCI_ID    8  /* PT_STRING: "VVVV:DDDD", hexadecimal */
 

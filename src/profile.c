@@ -1104,7 +1104,8 @@ profile_get_path (const struct profile *p, const char *section,
   *path_rtn = NULL;
   if (!value)
     return 0;
-  if ((k->flags & PK_HOST) && (STREQ (value, "host") || STREQ (value, "none")))
+  if ((k->flags & PK_HOST) && (STREQ (value, "host") || STREQ (value, "none")
+                                || STREQ (value, "busybox")))
     *path_rtn = xstrdup (value);
   else
     *path_rtn = profile_resolve_path (p, section, name, key, value);

@@ -16,6 +16,9 @@ for t in liveness interrupt factorial dma; do
   grep -q "edu .*selftest $t: ok" "$tmp/console.log" || fail "selftest $t"
 done
 grep -q 'edu .*id 0x010000ed' "$tmp/console.log" || fail "identification"
+# The generated busybox initrd found the root filesystem by UUID.
+grep -q 'mkvmimg initramfs: switching to /dev/vda' "$tmp/console.log" ||
+  fail "the generated initrd did not mount the root"
 ! grep -q 'FAILED' "$tmp/console.log" || fail "a selftest failed"
 
 # The same profile text is what "profile show default" prints.

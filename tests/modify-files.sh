@@ -85,6 +85,18 @@ expect_fail $MKVMIMG -q modify img.raw --remove /no/such/file 2> missing.log
 grep -q 'no such file' missing.log || fail "no error for a missing file"
 [ "$(sha256sum < img.raw)" = "$sum" ] || fail "a failed removal changed the image"
 
+# A profile fragment: [kernel] cmdline applied; other sections and
+# unknown keys refused before anything changes.
+printf '[kernel]\ncmdline = "console=ttyS0,115200 from.fragment=1"\n' > frag.conf
+$MKVMIMG -q modify img.raw --profile frag.conf
+$MKVMIMG inspect --json img.raw | grep -q '"cmdline": ".* from.fragment=1"' || fail "--profile cmdline"
+sum=$(sha256sum < img.raw)
+printf '[image]\nformat = raw\n' > frag.conf
+expect_fail $MKVMIMG -q modify img.raw --profile frag.conf
+printf '[kernel]\nbogus = 1\n' > frag.conf
+expect_fail $MKVMIMG -q modify img.raw --profile frag.conf
+[ "$(sha256sum < img.raw)" = "$sum" ] || fail "a refused fragment changed the image"
+
 # Usage errors, and an image with no ext4 root.
 expect_fail $MKVMIMG modify img.raw
 expect_fail $MKVMIMG modify img.raw --add nocolon

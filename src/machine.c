@@ -348,9 +348,10 @@ parse_forwards (const struct parser *p, const char *value, char ***rtn)
 
   for (char *w = strtok_r (copy, " \t,", &save); w;
        w = strtok_r (NULL, " \t,", &save)) {
-    CLEANUP_FREE char *fwd = net_hostfwd ("forward", w);
-    if (!fwd) {
-      parse_error (p, "forward = %s: not a forward", value);
+    if (!net_forward_valid (w)) {
+      parse_error (p, "forward = %s: not a forward: %s (expected "
+                   "tcp:HOSTPORT:GUESTPORT or udp:..., ports 1 to 65535)",
+                   value, w);
       strv_free (&v);
       return -1;
     }

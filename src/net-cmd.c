@@ -297,7 +297,27 @@ cmd_net_create (int argc, char **argv)
     usage_error ("net create", "one switch NAME is needed");
     goto out;
   }
-  ret = net_create (args[0], &o);
+  {
+    /* Ctrl-C or SIGTERM while the daemons start: they are stopped and
+     * removed, then the signal is delivered.
+     */
+    sigset_t block, old, pending;
+    sigemptyset (&block);
+    sigaddset (&block, SIGINT);
+    sigaddset (&block, SIGTERM);
+    sigaddset (&block, SIGHUP);
+    sigprocmask (SIG_BLOCK, &block, &old);
+    ret = net_create (args[0], &o);
+    sigpending (&pending);
+    if (ret == EXIT_OK && (sigismember (&pending, SIGINT) ||
+                           sigismember (&pending, SIGTERM) ||
+                           sigismember (&pending, SIGHUP))) {
+      error ("net create %s: interrupted: removing the switch", args[0]);
+      net_destroy (args[0]);
+      ret = EXIT_FAIL;
+    }
+    sigprocmask (SIG_SETMASK, &old, NULL);
+  }
  out:
   free (o.group);
   return ret;

@@ -41,6 +41,15 @@ parse_forward (const char *spec, const char **proto_rtn, int *host_rtn,
   return 0;
 }
 
+bool
+net_forward_valid (const char *spec)
+{
+  const char *proto;
+  int host, guest;
+
+  return parse_forward (spec, &proto, &host, &guest) == 0;
+}
+
 char *
 net_hostfwd (const char *what, const char *spec)
 {

@@ -13,6 +13,9 @@
  */
 char *net_hostfwd (const char *what, const char *spec);
 
+/* Is spec a forward "tcp:HOSTPORT:GUESTPORT" (or udp:)?  No message. */
+bool net_forward_valid (const char *spec);
+
 /* Is the host port of a forward free on 127.0.0.1?  -1 with a clear
  * error when it is in use.
  */

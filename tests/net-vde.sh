@@ -109,4 +109,20 @@ $MKVMIMG net destroy lab
 $MKVMIMG net list > "$tmp/list2"
 [ ! -s "$tmp/list2" ] || fail "net list after destroy: $(cat "$tmp/list2")"
 expect_fail $MKVMIMG net destroy lab
+
+# SIGTERM while 'net create' runs: either it had finished (exit 0, the
+# switch runs) or nothing is left behind.
+$MKVMIMG net create race --dhcp > /dev/null 2> "$tmp/race.err" &
+pid=$!
+sleep 0.3
+kill -TERM $pid 2>/dev/null || true
+rc=0; wait $pid || rc=$?
+if [ $rc -eq 0 ]; then
+  $MKVMIMG net list | grep -q "^race	running" || fail "create exited 0 but no switch"
+  $MKVMIMG net destroy race
+else
+  echo "net create interrupted (exit $rc)"
+fi
+[ -z "$(switches)" ] || fail "left running after SIGTERM to net create: $(switches)"
+[ ! -e "$tmp/nets/race" ] || fail "switch directory left after SIGTERM"
 echo OK

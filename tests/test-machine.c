@@ -1,5 +1,6 @@
 /* The machine description: write/read round trip, relative paths,
- * errors with file:line, sizes.
+ * errors with file:line, sizes; networks ([nic NAME], net, forward,
+ * mac), display keys, machine_set, stable MACs.
  */
 #include <config.h>
 
@@ -10,6 +11,7 @@
 
 #include "mkvmimg.h"
 #include "machine.h"
+#include "net.h"
 #include "tempfiles.h"
 
 static int failures;
@@ -248,6 +250,18 @@ test_errors (void)
     { "[device a]\ntype = edu\n[device a]\ntype = edu\n",
       "3: [device a] appears twice" },
     { "[machine]\nfirmware = direct\n", " firmware = direct needs a kernel" },
+    { "[machine]\nnet = bridge\n", "2: net = bridge: expected user, vde:" },
+    { "[machine]\nnet = tap:a/b\n", "2: net = tap:a/b: expected" },
+    { "[machine]\nmac = 52:54:00:1:2:3\n", "2: mac = 52:54:00:1:2:3: expected" },
+    { "[machine]\nmac = 01:00:5e:00:00:01\n", "2: mac = 01:00:5e:00:00:01: exp" },
+    { "[machine]\nforward = tcp:22\n", "2: forward = tcp:22: not a forward" },
+    { "[machine]\ndisplay = sdl\n", "2: display = sdl: expected one of none, vnc, spice" },
+    { "[machine]\ninsecure = maybe\n", "2: insecure = maybe: expected one of yes, no" },
+    { "[nic a]\nmodel = rtl8139\n", "2: model = rtl8139: expected one of virtio, e1000" },
+    { "[nic a]\ncolour = red\n", "2: unknown key 'colour' in [nic a]" },
+    { "[nic a]\nnet = user\nnet = user\n", "3: 'net' is set twice in [nic a]" },
+    { "[nic a]\n[nic a]\n", "2: [nic a] appears twice" },
+    { "[nic net0]\n", "1: [nic net0]: the name may only" },
   };
 
   for (size_t i = 0; i < sizeof t / sizeof t[0]; ++i) {
@@ -265,6 +279,104 @@ test_errors (void)
       failures++;
     }
   }
+}
+
+static void
+test_network (void)
+{
+  CLEANUP_FREE char *err = NULL;
+  CLEANUP_FREE char *err2 = NULL;
+  CLEANUP_FREE char *out = xasprintf ("%s/net-copy.machine", dir);
+  CLEANUP_FREE char *text = NULL;
+  CLEANUP_FREE struct machine_nic *nics = NULL;
+  CLEANUP_MACHINE struct machine *m = NULL;
+  CLEANUP_MACHINE struct machine *m2 = NULL;
+  CLEANUP_FREE char *mac_a = net_mac ("web1", 0);
+  CLEANUP_FREE char *mac_b = net_mac ("web1", 1);
+  CLEANUP_FREE char *mac_c = net_mac ("web2", 0);
+  CLEANUP_FREE char *mac_a2 = net_mac ("web1", 0);
+  size_t n;
+
+  m = read_text ("net.machine",
+                 "[machine]\n"
+                 "name = web1\n"
+                 "nic = e1000\n"
+                 "net = user\n"
+                 "forward = tcp:2222:22  udp:5353:53\n"
+                 "mac = 52:54:00:12:34:57\n"
+                 "display = spice\n"
+                 "listen = unix\n"
+                 "insecure = yes\n"
+                 "vmlinux = linux/vmlinux\n"
+                 "\n[nic lan2]\n"
+                 "net = vde:lab\n"
+                 "\n[nic lan3]\n"
+                 "model = e1000\n"
+                 "net = tap:tap7\n"
+                 "mac = 52:54:00:aa:bb:cc\n", &err);
+  CHECK (m != NULL);
+  if (!m) {
+    fprintf (stderr, "%s", err);
+    return;
+  }
+  CHECK_STR (err, "");
+  CHECK_STR (m->name, "web1");
+  CHECK_STR (m->display, "spice");
+  CHECK_STR (m->listen, "unix");
+  CHECK (m->insecure);
+  CHECK (m->vmlinux && m->vmlinux[0] == '/' &&
+         strstr (m->vmlinux, "/linux/vmlinux"));
+  nics = machine_nics (m, &n);
+  CHECK (n == 3);
+  if (n == 3) {
+    CHECK_STR (nics[0].name, "net0");
+    CHECK_STR (nics[0].model, "e1000");
+    CHECK_STR (nics[0].net, "user");
+    CHECK_STR (nics[0].mac, "52:54:00:12:34:57");
+    CHECK (nics[0].forwards && nics[0].forwards[1] && !nics[0].forwards[2]);
+    if (nics[0].forwards && nics[0].forwards[1]) {
+      CHECK_STR (nics[0].forwards[0], "tcp:2222:22");
+      CHECK_STR (nics[0].forwards[1], "udp:5353:53");
+    }
+    CHECK_STR (nics[1].name, "lan2");
+    CHECK_STR (nics[1].model, "virtio");
+    CHECK_STR (nics[1].net, "vde:lab");
+    CHECK (nics[1].mac == NULL);
+    CHECK_STR (nics[2].net, "tap:tap7");
+    CHECK_STR (nics[2].mac, "52:54:00:aa:bb:cc");
+  }
+
+  /* Round trip: the same machine back. */
+  CHECK (machine_write (m, out) == 0);
+  text = read_whole_file (out, NULL);
+  CHECK (text && strstr (text, "\nforward = tcp:2222:22 udp:5353:53\n"));
+  CHECK (text && strstr (text, "\n[nic lan2]\nmodel = virtio\nnet = vde:lab\n"));
+  m2 = read_text ("net-copy.machine", text ? text : "", &err2);
+  CHECK (m2 != NULL);
+  if (m2) {
+    CLEANUP_FREE struct machine_nic *nics2 = machine_nics (m2, &n);
+    CHECK (n == 3);
+    CHECK_STR (m2->name, "web1");
+    CHECK_STR (m2->display, "spice");
+    CHECK (m2->insecure);
+    CHECK_STR (m2->vmlinux, m->vmlinux);
+    if (n == 3) {
+      CHECK_STR (nics2[2].mac, "52:54:00:aa:bb:cc");
+      CHECK_STR (nics2[0].forwards[1], "udp:5353:53");
+    }
+  }
+
+  /* machine_set: as the file, errors name the origin. */
+  CHECK (machine_set (m, "--set x", "net", "vde:/run/sw") == 0);
+  CHECK_STR (m->net, "vde:/run/sw");
+  CHECK (machine_set (m, "--set x", "display", "none") == 0);
+  CHECK_STR (m->display, "none");
+
+  /* Stable MACs: same input, same MAC; 52:54:00; differ per NIC and VM. */
+  CHECK_STR (mac_a, mac_a2);
+  CHECK (STRPREFIX (mac_a, "52:54:00:") && strlen (mac_a) == 17);
+  CHECK (!STREQ (mac_a, mac_b));
+  CHECK (!STREQ (mac_a, mac_c));
 }
 
 static void
@@ -292,6 +404,7 @@ main (void)
   test_round_trip ();
   test_relative ();
   test_errors ();
+  test_network ();
   test_ovmf ();
 
   cleanup_run ();

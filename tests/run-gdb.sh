@@ -4,7 +4,7 @@
 # the instruction pointer (the reset vector) and detaches; the QMP
 # socket answers scripts; SPICE and VNC run with password
 # authentication; --overlay creates a qcow2 over the pristine image;
-# busy gdb ports and a running VM are refused; nothing is left running.
+# busy gdb and forward ports and a running VM are refused; nothing is left running.
 . "$top_srcdir/tests/functions.sh"
 requires qemu-system-x86_64 qemu-img gdb socat pgrep
 
@@ -75,6 +75,16 @@ expect_fail $MKVMIMG run "$tmp/disk.qcow2" --snapshot --gdb=$port --daemonize \
   --run-dir "$tmp/run2" 2> "$tmp/c.err"
 grep -q "^mkvmimg: --gdb: port $port on 127.0.0.1 is already in use$" "$tmp/c.err" ||
   fail "busy gdb port: $(cat "$tmp/c.err")"
+
+# A busy forward port: refused before qemu starts.
+busybox nc -l -p $((port + 1)) > /dev/null 2>&1 &
+listener=$!
+sleep 1
+expect_fail $MKVMIMG run "$tmp/disk.qcow2" --snapshot --forward tcp:$((port + 1)):22 \
+  --daemonize --run-dir "$tmp/run4" 2> "$tmp/d.err"
+kill $listener 2>/dev/null || true
+grep -q "^mkvmimg: forward tcp:$((port + 1)):22: port $((port + 1)) on 127.0.0.1 is already in use" \
+  "$tmp/d.err" || fail "busy forward port: $(cat "$tmp/d.err")"
 
 qmp "$tmp/run1" quit > /dev/null
 for i in 1 2 3 4 5 6 7 8 9 10; do

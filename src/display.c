@@ -121,9 +121,10 @@ display_prepare (const struct machine *m, const char *password_file,
     }
   }
   if (m->insecure) {
+    CLEANUP_FREE char *where = d->unix_socket ? xstrdup (d->listen)
+      : xasprintf ("%s:%d", d->listen, d->port);
     warning ("display %s without a password (insecure = yes): anyone who "
-             "can reach %s%s%.0d controls the VM", d->kind, d->listen,
-             d->unix_socket ? "" : ":", d->unix_socket ? 0 : d->port);
+             "can reach %s controls the VM", d->kind, where);
     return 0;
   }
   if (password_file) {

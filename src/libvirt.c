@@ -28,9 +28,7 @@ put_escaped (FILE *fp, const char *s)
   }
 }
 
-/* printf where every %s argument is escaped: only %s and %d/%u/%zu are
- * used here, so the arguments are written one by one.
- */
+/* Literal markup. */
 static void
 tag (FILE *fp, const char *text)
 {
@@ -91,17 +89,10 @@ put_disk (FILE *fp, const struct machine *m, const struct qemu_opts *opts)
     error ("disk '%s': expected virtio, ide, scsi, nvme or none", m->disk);
     return -1;
   }
-  format = opts->image_format ? opts->image_format : m->disk_format;
-  if (!format) {
-    char magic[4] = { 0 };
-    FILE *img = fopen (opts->image, "re");
-    if (img) {
-      if (fread (magic, 1, 4, img) != 4)
-        memset (magic, 0, 4);
-      fclose (img);
-    }
-    format = memcmp (magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
-  }
+  format = opts->image_format ? opts->image_format
+    : qemu_image_format (m, opts->image);
+  if (!format)
+    return -1;
   if (STREQ (bus, "nvme")) {
     /* libvirt 9 has no nvme disk bus: QEMU arguments below. */
     return 0;
@@ -126,10 +117,9 @@ static int
 put_nics (FILE *fp, const struct machine *m, const struct qemu_opts *opts,
           struct strv *qemu_args)
 {
-  CLEANUP_FREE struct machine_nic *nics = machine_nics (m, &(size_t) { 0 });
+  CLEANUP_FREE struct machine_nic *nics = NULL;
   size_t n;
 
-  free (nics);
   nics = machine_nics (m, &n);
   for (size_t i = 0; i < n; ++i) {
     const struct machine_nic *nic = &nics[i];
@@ -224,8 +214,8 @@ libvirt_domain_xml (const struct machine *m, const struct qemu_opts *opts,
            "  <memory unit='KiB'>%llu</memory>\n"
            "  <vcpu>%d</vcpu>\n",
            (unsigned long long) (m->memory / 1024), m->cpus);
-  fprintf (fp, "  <os%s>\n    <type arch='%s' machine='%s'>hvm</type>\n",
-           STREQ (m->firmware, "uefi") ? "" : "", m->arch, m->type);
+  fprintf (fp, "  <os>\n    <type arch='%s' machine='%s'>hvm</type>\n",
+           m->arch, m->type);
   if (STREQ (m->firmware, "uefi")) {
     const char *code = m->ovmf_code ? m->ovmf_code : machine_find_ovmf_code ();
     const char *vars = m->ovmf_vars ? m->ovmf_vars : machine_find_ovmf_vars ();
@@ -290,7 +280,7 @@ libvirt_domain_xml (const struct machine *m, const struct qemu_opts *opts,
     strv_addf (&qemu_args, "file=%s,if=none,id=nvme0,format=%s",
                abs ? abs : opts->image,
                opts->image_format ? opts->image_format
-               : m->disk_format ? m->disk_format : "raw");
+               : qemu_image_format (m, opts->image));
     strv_add (&qemu_args, "-device");
     strv_add (&qemu_args, "nvme,drive=nvme0,serial=mkvmimg0");
   }

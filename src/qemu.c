@@ -16,6 +16,8 @@
 #include "qemu.h"
 #include "tempfiles.h"
 
+static const char *probe_format (const char *image);
+
 bool
 qemu_kvm_usable (const struct machine *m)
 {
@@ -49,6 +51,14 @@ opt_escape (const char *value)
   }
   *p = '\0';
   return r;
+}
+
+const char *
+qemu_image_format (const struct machine *m, const char *image)
+{
+  if (m->disk_format)
+    return m->disk_format;
+  return probe_format (image);
 }
 
 /* qcow2 images start with "QFI\xfb"; anything else is taken as raw. */

@@ -60,6 +60,11 @@ int qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
 struct machine *qemu_choose_machine (const char *image, const char *machine,
                                      char **image_rtn);
 
+/* The image's format: the machine's disk-format, else probed (qcow2
+ * magic, else raw).  NULL with the error reported.
+ */
+const char *qemu_image_format (const struct machine *m, const char *image);
+
 /* The argv as one shell-quoted line (no newline).  Caller frees. */
 char *qemu_command_string (char *const *argv);
 

@@ -188,24 +188,6 @@ create_overlay (const char *overlay, const char *image, const char *format)
   return child_run (argv, NULL);
 }
 
-/* qcow2 images start with "QFI\xfb"; anything else is taken as raw. */
-static const char *
-image_format (const struct machine *m, const char *image)
-{
-  char magic[4] = { 0 };
-  FILE *fp;
-
-  if (m->disk_format)
-    return m->disk_format;
-  fp = fopen (image, "re");
-  if (fp) {
-    if (fread (magic, 1, 4, fp) != 4)
-      memset (magic, 0, 4);
-    fclose (fp);
-  }
-  return memcmp (magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
-}
-
 static int
 do_run (const struct run_opts *o)
 {
@@ -239,9 +221,11 @@ do_run (const struct run_opts *o)
       error ("--overlay %s: the machine has no disk", o->overlay);
       return EXIT_FAIL;
     }
-    if (!dry && access (o->overlay, F_OK) == -1 &&
-        create_overlay (o->overlay, image, image_format (m, image)) == -1)
-      return EXIT_FAIL;
+    if (!dry && access (o->overlay, F_OK) == -1) {
+      const char *format = qemu_image_format (m, image);
+      if (!format || create_overlay (o->overlay, image, format) == -1)
+        return EXIT_FAIL;
+    }
     id = qemu_vm_id (m, image, NULL);
     free (image);
     image = xstrdup (o->overlay);

@@ -473,7 +473,6 @@ modify_new_grub_cfg (const char *old, const char *uuid, const char *cmdline)
             STREQ (w, "rw"))
           strv_add (&keep, w);
       {
-        struct strv joined = { 0 };
         size_t ind = q - l;
         CLEANUP_FREE char *s = NULL;
         size_t sl = 0;
@@ -485,7 +484,6 @@ modify_new_grub_cfg (const char *old, const char *uuid, const char *cmdline)
           fprintf (fp, " %s", cmdline);
         fclose (fp);
         strv_add (&out, s);
-        strv_free (&joined);
       }
       strv_free (&keep);
     }
@@ -677,6 +675,7 @@ patch_initrd (const char *in, const struct strv *adds, char **out_rtn)
   strv_add (&argv, in);
   strv_add (&argv, "-o");
   strv_add (&argv, out);
+  strv_add (&argv, "--force");         /* tmpdir_path made it */
   for (size_t i = 0; i < adds->len; ++i) {
     strv_add (&argv, "--add");
     strv_add (&argv, adds->v[i]);
@@ -685,8 +684,7 @@ patch_initrd (const char *in, const struct strv *adds, char **out_rtn)
     strv_add (&argv, "-q");
   r = cmd_initramfs_patch (argv.len, argv.v);
   /* popt keeps state in the context only: nothing to reset. */
-  if (r != EXIT_OK) {
-    error ("patch the initramfs %s: failed", in);
+  if (r != EXIT_OK) {             /* reported by the initramfs engine */
     free (out);
     return -1;
   }

@@ -1,9 +1,10 @@
 #!/bin/sh
 # mkvmimg modify, then boot: a driver module added to a built image
 # (the edu example, built for the image's kernel, loaded at boot) does
-# its self-test on QEMU's edu device, and a new kernel command line is
-# what the kernel gets: in the machine description of a directly booted
-# image, in grub.cfg of a BIOS one (printed from /proc/cmdline).
+# its self-test on QEMU's edu device, the patched initrd boots, and a
+# new kernel command line is what the kernel gets: in the machine
+# description of a directly booted image, in grub.cfg of a BIOS one
+# (printed from /proc/cmdline).
 . "$top_srcdir/tests/functions.sh"
 requires qemu-system-x86_64 qemu-nbd qemu-img e2fsck make depmod modinfo jq
 
@@ -27,8 +28,13 @@ EOS
 $MKVMIMG -q build noedu.conf -o noedu.qcow2
 $MKVMIMG inspect --json noedu.qcow2 > before.json
 [ "$(jq '[.system.modules[].updates[]] | length' before.json)" -eq 0 ] || fail "edu there already"
+echo marker > marker
 $MKVMIMG -q modify noedu.qcow2 --module "$top_srcdir/examples/drivers/edu" --load boot \
-  --cmdline 'console=ttyS0,115200 mkvmimg.modified=yes'
+  --cmdline 'console=ttyS0,115200 mkvmimg.modified=yes' \
+  --initramfs-add marker:/etc/mkvmimg-modify-marker
+# The initrd QEMU loads (beside the image) is patched, and it still boots.
+$MKVMIMG initramfs list noedu.qcow2.initrd | grep -q ' etc/mkvmimg-modify-marker$' ||
+  fail "the machine's initrd was not patched"
 $MKVMIMG inspect --json noedu.qcow2 > after.json
 [ "$(jq -r '.system.modules[0].updates[0]' after.json)" = edu.ko ] || fail "edu.ko not installed"
 [ "$(jq -r '.system.modules_load[0]' after.json)" = edu ] || fail "edu not loaded at boot"

@@ -1080,10 +1080,11 @@ int
 cmd_inspect (int argc, char **argv)
 {
   struct inspect_opts opts = { 0 };
+  CLEANUP_FREE char *format_arg = NULL;
   struct poptOption options[] = {
     { "json", '\0', POPT_ARG_NONE, &opts.json, 0,
       "Print one JSON object", NULL },
-    { "format", 'f', POPT_ARG_STRING, &opts.format, 0,
+    { "format", 'f', POPT_ARG_STRING, &format_arg, 0,
       "The image format (qcow2, raw; default: probed)", "FORMAT" },
     COMMON_OPTIONS,
     POPT_TABLEEND
@@ -1100,6 +1101,7 @@ cmd_inspect (int argc, char **argv)
                  NULL, NULL);
   if (r != 0)
     return r == 1 ? EXIT_OK : EXIT_USAGE;
+  opts.format = format_arg;
   args = poptGetArgs (ctx);
   if (!args || !args[0] || args[1]) {
     usage_error ("inspect", "give one IMAGE or NBD URI");

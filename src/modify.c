@@ -1130,7 +1130,7 @@ do_modify (const char *image, struct modify_opts *o)
     if (!p)
       return -1;
     if (!o->cmdline && profile_is_set (p, "kernel", NULL, "cmdline"))
-      o->cmdline = profile_get (p, "kernel", NULL, "cmdline");
+      o->cmdline = xstrdup (profile_get (p, "kernel", NULL, "cmdline"));
   }
 
   /* The overlay. */
@@ -1335,6 +1335,12 @@ cmd_modify (int argc, char **argv)
     info ("modified %s", args[0]);
 
  out:
+  free (o.load);
+  free (o.password_file);
+  free (o.cmdline);
+  free (o.profile);
+  free (o.overlay);
+  free (o.format);
   strv_free (&o.adds);
   strv_free (&o.removes);
   strv_free (&o.modules);

@@ -13,14 +13,14 @@ struct modify_opts {
   struct strv adds;             /* --add SRC:DEST[:MODE[:UID:GID]] */
   struct strv removes;          /* --remove PATH */
   struct strv modules;          /* --module DIR|KO */
-  const char *load;             /* --load auto|boot */
+  char *load;                   /* --load auto|boot */
   struct strv ssh_keys;         /* --ssh-key FILE */
-  const char *password_file;    /* --root-password-file FILE */
-  const char *cmdline;          /* --cmdline TEXT */
+  char *password_file;          /* --root-password-file FILE */
+  char *cmdline;                /* --cmdline TEXT */
   struct strv initramfs_adds;   /* --initramfs-add SRC:DEST */
-  const char *profile;          /* --profile FRAGMENT */
-  const char *overlay;          /* --overlay OUT */
-  const char *format;           /* --format */
+  char *profile;                /* --profile FRAGMENT */
+  char *overlay;                /* --overlay OUT */
+  char *format;                 /* --format */
 };
 
 /* One --add argument: SRC, DEST (normalised, relative), and the mode and

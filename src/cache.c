@@ -41,15 +41,23 @@ cache_dir (void)
 char *
 sha256_file (const char *path)
 {
-  const char *argv[] = { "sha256sum", "--", path, NULL };
-  CLEANUP_FREE char *out = child_run_capture (argv, NULL);
+  /* openssl uses the CPU's SHA instructions (about 3 times faster than
+   * coreutils' sha256sum here); both print the digest first.  path is
+   * always absolute, so it cannot be taken for an option.
+   */
+  const char *openssl[] = { "openssl", "dgst", "-sha256", "-r", path, NULL };
+  const char *sha256sum[] = { "sha256sum", "--", path, NULL };
+  CLEANUP_FREE char *out = NULL;
   size_t n;
+
+  out = child_run_capture (program_exists ("openssl") && path[0] == '/'
+                           ? openssl : sha256sum, NULL);
 
   if (!out)
     return NULL;
   n = strspn (out, "0123456789abcdef");
   if (n != 64) {
-    error ("sha256sum %s: unexpected output", path);
+    error ("sha256 of %s: unexpected output", path);
     return NULL;
   }
   out[64] = '\0';
@@ -170,7 +178,7 @@ cache_store_commit (const char *key, struct atomic_output *out,
 {
   CLEANUP_FREE char *dir = cache_dir ();
   CLEANUP_FREE char *sum = NULL, *sidecar = NULL, *line = NULL;
-  CLEANUP_FREE char *infofile = NULL;
+  CLEANUP_FREE char *infofile = NULL, *final = NULL;
 
   if (!dir)
     goto error;
@@ -180,6 +188,7 @@ cache_store_commit (const char *key, struct atomic_output *out,
   /* The data first, then its checksum: an entry without a valid
    * checksum is never used.
    */
+  final = xstrdup (out->final);
   if (atomic_output_commit (out, 0644) == -1)
     goto error;
   infofile = xasprintf ("%s/%s.info", dir, key);
@@ -190,7 +199,8 @@ cache_store_commit (const char *key, struct atomic_output *out,
     cache_remove (dir, key);
     return -1;
   }
-  *path_rtn = xstrdup (out->final);
+  *path_rtn = final;
+  final = NULL;
   return 0;
 
  error:

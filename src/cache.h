@@ -16,8 +16,8 @@
  */
 char *cache_dir (void);
 
-/* The sha256 of a file (hex), through sha256sum.  Caller frees; NULL on
- * error (reported).
+/* The sha256 of a file (hex), through openssl (or sha256sum).  Caller
+ * frees; NULL on error (reported).
  */
 char *sha256_file (const char *path);
 

@@ -249,6 +249,13 @@ sysconfig_edit_accounts (const struct sysconfig *c, struct accounts *a,
   ssize_t i;
   int ret = -1;
 
+  /* A system without shadow passwords (mmdebstrap's essential variant)
+   * is left as it is, unless accounts were asked for.
+   */
+  if (!a->shadow.e && !c->root_hash && c->nusers == 0) {
+    debug ("system configuration: no /etc/shadow: accounts left alone");
+    return 0;
+  }
   if (!a->passwd.e || !a->shadow.e || !a->group.e) {
     error ("system configuration: the root filesystem has no %s",
            !a->passwd.e ? "/etc/passwd" : !a->shadow.e ? "/etc/shadow"

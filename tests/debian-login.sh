@@ -58,7 +58,7 @@ timeout 600 $MKVMIMG boot "$tmp/a.qcow2" --timeout 540 \
   --expect 'mkvmimg-debian login:' --send 'root\n' \
   --expect 'Password:' --send-file "$tmp/root.pw" \
   --expect 'root@mkvmimg-debian:~#' \
-  --send 'echo "R=$((6*7)) $(cat /etc/mkvmimg-stamp) $(cat /etc/machine-id) $(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub)"; uname -r\n' \
+  --send 'while [ ! -s /etc/ssh/ssh_host_ed25519_key.pub ]; do sleep 1; done; echo "R=$((6*7)) $(cat /etc/mkvmimg-stamp) $(cat /etc/machine-id) $(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub)"; uname -r\n' \
   --expect 'R=42 built-by-mkvmimg [0-9a-f]{32} [A-Za-z0-9+/]+' \
   > /dev/null || {
   echo "--- console (last 40 lines)"; tail -n 40 "$tmp/a.console"

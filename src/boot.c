@@ -579,6 +579,18 @@ do_boot (const struct boot_opts *o)
   for (size_t i = 0; i < o->forwards.len; ++i)
     if (net_check_forward (o->forwards.v[i]) == -1)
       goto out;
+  {
+    CLEANUP_FREE struct machine_nic *nics = NULL;
+    size_t n;
+    bool vde = false;
+
+    nics = machine_nics (m, &n);
+    for (size_t i = 0; i < n; ++i)
+      if (STRPREFIX (nics[i].net, "vde:"))
+        vde = true;
+    if (vde && net_qemu_has_vde (m->qemu) == -1)
+      goto out;
+  }
 
   if (o->console) {
     log_fd = open (o->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,

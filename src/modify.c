@@ -52,6 +52,7 @@ struct target {
   char *release;                /* the kernel release in the image */
   char *modules_prefix;         /* "lib/modules" or "usr/lib/modules" */
   char *modules_copy;           /* host copy of lib/modules/REL */
+  struct strv add_dests;        /* --add DESTs, parents resolved */
   struct strv initrds;          /* /boot/initrd.img-* (image paths) */
   struct strv initrd_copies;    /* their host copies, patched */
   char *grub_cfg;               /* the new grub.cfg text, or NULL */
@@ -67,6 +68,7 @@ target_free (struct target *t)
   free (t->release);
   free (t->modules_prefix);
   free (t->modules_copy);
+  strv_free (&t->add_dests);
   strv_free (&t->initrds);
   strv_free (&t->initrd_copies);
   free (t->grub_cfg);
@@ -703,6 +705,22 @@ prepare (struct target *t, const struct modify_opts *o, ext2_filsys fs,
     if (remove_path (fs, o->removes.v[i]) == -1)
       return -1;
 
+  /* The sink refuses a path through a symlink: resolve the parents of
+   * each DEST in the image (merged /usr: bin/x is usr/bin/x).
+   */
+  for (size_t i = 0; i < o->adds.len; ++i) {
+    struct modify_add a;
+    char *dest;
+    if (modify_parse_add (o->adds.v[i], &a) == -1)
+      return -1;
+    dest = ext2_resolve_parents (fs, a.dest);
+    modify_add_free (&a);
+    if (!dest)
+      return -1;
+    strv_add (&t->add_dests, dest);
+    free (dest);
+  }
+
   if (want_modules) {
     CLEANUP_FREE char *dir = NULL;
     ext2_ino_t ino;
@@ -824,7 +842,7 @@ static int add_parsed (struct entry_sink *sink, const struct modify_add *a,
 
 /* One --add: a host file or directory at DEST. */
 static int
-add_one (struct entry_sink *sink, const char *arg)
+add_one (struct entry_sink *sink, const char *arg, const char *dest)
 {
   struct modify_add a;
   struct change_sink c;
@@ -832,6 +850,8 @@ add_one (struct entry_sink *sink, const char *arg)
 
   if (modify_parse_add (arg, &a) == -1)
     return -1;
+  free (a.dest);
+  a.dest = xstrdup (dest);
   change_sink_init (&c, sink);
   c.set_mode = a.set_mode;
   c.mode = a.mode;
@@ -905,7 +925,7 @@ write_changes (struct target *t, const struct modify_opts *o,
   if (!sink)
     return -1;
   for (size_t i = 0; r == 0 && i < o->adds.len; ++i)
-    r = add_one (sink, o->adds.v[i]);
+    r = add_one (sink, o->adds.v[i], t->add_dests.v[i]);
   if (r == 0 && t->authorized_keys) {
     info ("adding SSH keys to /root/.ssh/authorized_keys");
     r = entry_emit_dir (sink, "root/.ssh", 0700);

@@ -587,3 +587,122 @@ ext2_list_dir (ext2_filsys fs, const char *path, struct strv *names)
            compare_names);
   return 0;
 }
+
+/* Split path on "/" onto the stack, applying "." and "..". */
+static void
+push_components (struct strv *stack, const char *path)
+{
+  CLEANUP_FREE char *copy = xstrdup (path);
+  char *save, *c;
+
+  for (c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save)) {
+    if (STREQ (c, "."))
+      continue;
+    if (STREQ (c, "..")) {
+      if (stack->len > 0) {
+        free (stack->v[--stack->len]);
+        stack->v[stack->len] = NULL;
+      }
+      continue;
+    }
+    strv_add (stack, c);
+  }
+}
+
+static char *
+join_components (const struct strv *s, size_t from, size_t to)
+{
+  size_t len = 1;
+  char *r, *p;
+
+  for (size_t i = from; i < to; ++i)
+    len += strlen (s->v[i]) + 1;
+  r = p = xmalloc (len);
+  *p = '\0';
+  for (size_t i = from; i < to; ++i)
+    p += sprintf (p, "%s%s", i > from ? "/" : "", s->v[i]);
+  return r;
+}
+
+/* The target of a symlink inode.  Caller frees; NULL on error. */
+static char *
+read_link (ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *in)
+{
+  char *buf = xcalloc (1, fs->blocksize + 1);
+  errcode_t err;
+
+  if (ext2fs_is_fast_symlink (in))
+    memcpy (buf, (char *) in->i_block,
+            EXT2_I_SIZE (in) < sizeof in->i_block ? EXT2_I_SIZE (in)
+            : sizeof in->i_block);
+  else if (in->i_flags & EXT4_INLINE_DATA_FL) {
+    size_t size;
+    err = ext2fs_inline_data_get (fs, ino, in, buf, &size);
+    if (err) {
+      free (buf);
+      return NULL;
+    }
+    buf[size < fs->blocksize ? size : fs->blocksize] = '\0';
+  }
+  else {
+    blk64_t blk;
+    err = ext2fs_bmap2 (fs, ino, in, NULL, 0, 0, NULL, &blk);
+    if (!err && blk)
+      err = io_channel_read_blk64 (fs->io, blk, 1, buf);
+    if (err || !blk) {
+      free (buf);
+      return NULL;
+    }
+    buf[EXT2_I_SIZE (in) < fs->blocksize ? EXT2_I_SIZE (in) : fs->blocksize]
+      = '\0';
+  }
+  return buf;
+}
+
+char *
+ext2_resolve_parents (ext2_filsys fs, const char *rel)
+{
+  CLEANUP_STRV_STRUCT struct strv comps = { 0 };
+  int links = 0;
+
+  push_components (&comps, rel);
+ restart:
+  {
+    ext2_ino_t dir = EXT2_ROOT_INO;
+    for (size_t i = 0; i + 1 < comps.len; ++i) {
+      ext2_ino_t ino;
+      struct ext2_inode in;
+      const char *name = comps.v[i];
+      CLEANUP_FREE char *target = NULL;
+      struct strv next = { 0 };
+
+      if (ext2fs_lookup (fs, dir, name, strlen (name), NULL, &ino) != 0 ||
+          ext2fs_read_inode (fs, ino, &in) != 0)
+        break;                  /* not there (yet): kept as it is */
+      if (LINUX_S_ISDIR (in.i_mode)) {
+        dir = ino;
+        continue;
+      }
+      if (!LINUX_S_ISLNK (in.i_mode))
+        break;
+      target = read_link (fs, ino, &in);
+      if (!target || ++links > 40) {
+        CLEANUP_FREE char *p = join_components (&comps, 0, i + 1);
+        error ("resolve /%s: %s", p, target ? "too many levels of symbolic "
+               "links" : "cannot read the symbolic link");
+        return NULL;
+      }
+      /* prefix (unless absolute) + target + the rest */
+      if (target[0] != '/')
+        for (size_t j = 0; j < i; ++j)
+          strv_add (&next, comps.v[j]);
+      push_components (&next, target);
+      for (size_t j = i + 1; j < comps.len; ++j)
+        strv_add (&next, comps.v[j]);
+      strv_free (&comps);
+      comps = next;
+      goto restart;
+    }
+  }
+  return comps.len ? join_components (&comps, 0, comps.len) : xstrdup (".");
+}

@@ -56,3 +56,11 @@ int ext2_copy_out (ext2_filsys fs, ext2_ino_t ino, const char *what,
  * an error (reported).
  */
 int ext2_list_dir (ext2_filsys fs, const char *path, struct strv *names);
+
+/* The path (relative, as the entry sinks want it) with every symlink
+ * among its parent directories resolved inside the filesystem, so that
+ * "bin/foo" becomes "usr/bin/foo" on a merged-/usr system; the last
+ * component is kept as it is.  Components that do not exist yet are
+ * kept.  Caller frees; NULL with the error reported (a symlink loop).
+ */
+char *ext2_resolve_parents (ext2_filsys fs, const char *rel);

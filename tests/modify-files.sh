@@ -8,6 +8,8 @@
 requires qemu-nbd qemu-img debugfs e2fsck sfdisk perl make
 
 make_marker_root "$tmp/root" MKVMIMG-MODIFY
+mkdir -p "$tmp/root/usr/lib"
+ln -s usr/lib "$tmp/root/lib"           # as on a merged-/usr system
 cd "$tmp"
 cat > img.conf <<EOS
 [image]
@@ -30,6 +32,7 @@ mkdir -p tree/sub && echo a > tree/sub/a
 echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMkvmimgTestKeyTestKeyTestKeyTestKey test@mkvmimg' > key.pub
 echo 'S3cret-pw-Not-Logged' > pw
 $MKVMIMG -v modify img.raw --add hello:/etc/hello:0640:1:2 --add tree:/opt/tree \
+  --add hello:/lib/via-symlink \
   --remove /bin/ls --ssh-key key.pub --root-password-file pw \
   --cmdline 'console=ttyS0,115200 modify.marker=1' \
   --initramfs-add hello:/etc/hello-initrd 2> modify.log || { cat modify.log; fail "modify"; }
@@ -47,6 +50,7 @@ grep -q 'Mode:  0640' stat.txt || { cat stat.txt; fail "mode of /etc/hello"; }
 grep -q 'User:     1   Group:     2' stat.txt || { cat stat.txt; fail "owner of /etc/hello"; }
 [ "$(debugfs -R 'cat /etc/hello' root.ext4 2>/dev/null)" = hello ] || fail "content of /etc/hello"
 [ "$(debugfs -R 'cat /opt/tree/sub/a' root.ext4 2>/dev/null)" = a ] || fail "added directory"
+[ "$(debugfs -R 'cat /usr/lib/via-symlink' root.ext4 2>/dev/null)" = hello ] || fail "DEST through a symlink"
 debugfs -R 'ls /bin' root.ext4 2>/dev/null | grep -qw ls && fail "/bin/ls not removed"
 debugfs -R 'ls /bin' root.ext4 2>/dev/null | grep -qw busybox || fail "/bin lost busybox"
 debugfs -R 'cat /root/.ssh/authorized_keys' root.ext4 2>/dev/null | cmp -s - key.pub || fail "authorized_keys"
@@ -59,6 +63,12 @@ debugfs -R "dump /boot/initrd.img-$rel initrd" root.ext4 2>/dev/null
 $MKVMIMG initramfs list initrd | grep -q 'etc/hello-initrd' || fail "initramfs not patched"
 $MKVMIMG inspect --json img.raw > after.json
 grep -q '"cmdline": ".* modify.marker=1"' after.json || fail "inspect does not see the cmdline"
+
+# Removing a directory tree.
+$MKVMIMG -q modify img.raw --remove /opt/tree
+root_fs img.raw root.ext4
+e2fsck -fn root.ext4 > fsck.log 2>&1 || { cat fsck.log; fail "e2fsck after removing a tree"; }
+debugfs -R 'ls /opt' root.ext4 2>/dev/null | grep -qw tree && fail "/opt/tree not removed"
 
 # --overlay: the changes go to a new qcow2 backed by the image.
 sum=$(sha256sum < img.raw)

@@ -140,11 +140,12 @@ find_vmlinux (const struct machine *m)
 
 /* The directory for a daemonized VM's pid file, QMP socket, console and
  * password: --run-dir, else $XDG_RUNTIME_DIR/mkvmimg-run/NAME, else
- * /tmp/mkvmimg-run-UID/NAME; 0700.  Caller frees.
+ * /tmp/mkvmimg-run-UID/NAME; 0700 (not created for a dry run).  Caller
+ * frees.
  */
 static char *
 daemon_dir (const struct run_opts *o, const struct machine *m,
-            const char *image)
+            const char *image, bool dry_run)
 {
   const char *xdg = getenv ("XDG_RUNTIME_DIR");
   CLEANUP_FREE char *copy = NULL;
@@ -159,11 +160,11 @@ daemon_dir (const struct run_opts *o, const struct machine *m,
     name = m->name ? m->name : basename (copy);
     parent = xdg && *xdg ? xasprintf ("%s/mkvmimg-run", xdg)
       : xasprintf ("/tmp/mkvmimg-run-%u", (unsigned) getuid ());
-    if (mkdir_p (parent, 0700) == -1)
+    if (!dry_run && mkdir_p (parent, 0700) == -1)
       return NULL;
     dir = xasprintf ("%s/%s", parent, name);
   }
-  if (mkdir_p (dir, 0700) == -1) {
+  if (!dry_run && mkdir_p (dir, 0700) == -1) {
     free (dir);
     return NULL;
   }
@@ -238,7 +239,7 @@ do_run (const struct run_opts *o)
   qo.dry_run = dry;
 
   if (o->daemonize) {
-    dir = daemon_dir (o, m, image);
+    dir = daemon_dir (o, m, image, dry);
     if (!dir)
       return EXIT_FAIL;
     pidfile = xasprintf ("%s/qemu.pid", dir);
@@ -404,7 +405,14 @@ handle_option (poptContext ctx, int val, void *opaque)
     strv_add (&o->forwards, arg);
   else if (val == 'g') {
     free (o->gdb);
-    o->gdb = xstrdup (arg ? arg : "");
+    if (arg && arg[strspn (arg, "0123456789")] != '\0') {
+      /* "--gdb IMAGE": popt took the next word as PORT; give it back. */
+      const char *back[] = { arg, NULL };
+      poptStuffArgs (ctx, back);
+      o->gdb = xstrdup ("");
+    }
+    else
+      o->gdb = xstrdup (arg ? arg : "");
   }
   else
     r = -1;

@@ -111,6 +111,15 @@ check direct-vde "$tmp/direct.machine" <<'EOF2'
 qemu-system-x86_64 -nodefaults -machine q35 ACCEL -m 1G -smp 2 -kernel TMP/vmlinuz -initrd TMP/initrd -append console=ttyS0 -netdev vde,id=net0,sock=TMP/nets/lab/ctl -device virtio-net-pci,netdev=net0,mac=52:54:00:ea:2e:a4 -display none -serial mon:stdio -qmp unix:WORK/qmp.sock,server=on,wait=off
 EOF2
 
+# --gdb without PORT before IMAGE: IMAGE is not taken for a port.
+$MKVMIMG run --gdb "$tmp/bios.qcow2" --print-command > "$tmp/gdb-order.out" ||
+  fail "--gdb IMAGE"
+grep -q -- "-gdb tcp:127.0.0.1:1234 " "$tmp/gdb-order.out" || fail "--gdb IMAGE: $(cat "$tmp/gdb-order.out")"
+$MKVMIMG run --gdb 2345 "$tmp/bios.qcow2" --print-command > "$tmp/gdb-order.out" ||
+  fail "--gdb PORT IMAGE"
+grep -q -- "-gdb tcp:127.0.0.1:2345 " "$tmp/gdb-order.out" || fail "--gdb PORT IMAGE"
+[ ! -e "$tmp/rundir" ] || fail "--print-command created the run directory"
+
 # Refusals.
 refuse ()
 {

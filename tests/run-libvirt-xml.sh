@@ -1,10 +1,10 @@
 #!/bin/sh
 # mkvmimg run --libvirt-xml: the domain XML validates against libvirt's
-# schema (virt-xml-validate) for BIOS, UEFI and direct kernel machines
+# schema (virt-xml-validate) and 'virsh define' (test driver) takes it, for BIOS, UEFI and direct kernel machines
 # with every display and network kind, and says the same as the QEMU
 # command line: disk, firmware, MACs, forwards, display, devices.
 . "$top_srcdir/tests/functions.sh"
-requires qemu-img virt-xml-validate xmllint
+requires qemu-img virt-xml-validate xmllint virsh
 
 mkdir "$tmp/work"
 TMPDIR=$tmp/work
@@ -57,8 +57,11 @@ validate ()
     { cat "$tmp/$name.err"; fail "$name: --libvirt-xml failed"; }
   virt-xml-validate "$tmp/$name.xml" domain > "$tmp/$name.val" 2>&1 ||
     { cat "$tmp/$name.xml" "$tmp/$name.val"; fail "$name: does not validate"; }
+  # libvirt's test driver: what 'virsh define' says, without a daemon.
+  virsh -q -c test:///default define "$tmp/$name.xml" > "$tmp/$name.virsh" 2>&1 ||
+    { cat "$tmp/$name.virsh"; fail "$name: virsh define refuses it"; }
   $MKVMIMG run --print-command "$@" > "$tmp/$name.cmd" 2>/dev/null
-  echo "$name: validates"
+  echo "$name: validates, virsh defines it"
 }
 
 # BIOS, user networking with a forward, SPICE, an emulated device.

@@ -219,8 +219,8 @@ base_info_text (const struct base_spec *s)
 
   for (const char *r = s->run; (r = strstr (r, "run ")) != NULL; r += 4)
     nrun++;
-  return xasprintf ("%s %s %s %s +%s%s%s (%s)\n", s->suite, s->variant,
-                    s->arch, s->mirror, include,
+  return xasprintf ("%s %s %s %s%s%s%s%s (%s)\n", s->suite, s->variant,
+                    s->arch, s->mirror, *include ? " +" : "", include,
                     s->exclude.len ? " -excludes" : "",
                     nrun ? " +run" : "", s->tool_version);
 }

@@ -642,6 +642,13 @@ find_root (struct target *t, ext2_filsys *fs_rtn)
       return -1;
     if (ext2_lookup (fs, "/etc", false, &ino) == 0 ||
         ext2_lookup (fs, "/sbin/init", false, &ino) == 0) {
+      if (ext2fs_has_feature_journal_needs_recovery (fs->super)) {
+        error ("modify %s: the journal of %s needs recovery (the system "
+               "was not shut down cleanly): run e2fsck on it first",
+               img->name, what);
+        ext2fs_free (fs);
+        return -1;
+      }
       {
         const unsigned char *u = fs->super->s_uuid;
         snprintf (t->uuid, sizeof t->uuid,

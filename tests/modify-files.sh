@@ -107,6 +107,16 @@ printf '[kernel]\nbogus = 1\n' > frag.conf
 expect_fail $MKVMIMG -q modify img.raw --profile frag.conf
 [ "$(sha256sum < img.raw)" = "$sum" ] || fail "a refused fragment changed the image"
 
+# A root whose journal needs recovery is refused, untouched.
+cp img.raw dirty.raw
+root_fs dirty.raw dirty.ext4
+debugfs -w -R 'feature needs_recovery' dirty.ext4 > /dev/null 2>&1
+dd if=dirty.ext4 of=dirty.raw bs=512 seek="$(partition_start "$tmp/dirty.raw" root)" conv=notrunc status=none
+sum=$(sha256sum < dirty.raw)
+expect_fail $MKVMIMG -q modify dirty.raw --add hello:/x 2> dirty.log
+grep -q 'needs recovery' dirty.log || { cat dirty.log; fail "no error for a dirty journal"; }
+[ "$(sha256sum < dirty.raw)" = "$sum" ] || fail "a dirty root was changed"
+
 # Usage errors, and an image with no ext4 root.
 expect_fail $MKVMIMG modify img.raw
 expect_fail $MKVMIMG modify img.raw --add nocolon

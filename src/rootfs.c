@@ -52,7 +52,8 @@ watch_put (struct entry_sink *sink, struct archive_entry *e,
     if (target && (STREQ (target, "usr/lib") || STREQ (target, "/usr/lib")))
       f->modules_prefix = "usr/lib/modules";
   }
-  else if (STRPREFIX (path, "boot/vmlinuz-") && strrchr (path, '/') == path + 4 &&
+  else if (STRPREFIX (path, "boot/vmlinuz-") &&
+           strrchr (path, '/') == path + 4 &&
            (type == AE_IFREG || type == AE_IFLNK)) {
     if (!f->kernel || release_cmp (path, f->kernel) > 0) {
       free (f->kernel);

@@ -88,7 +88,7 @@ expect_set_error ()
 }
 expect_set_error image.sise=1 "unknown key 'sise' in section [image]"
 expect_set_error imgae.size=1G "unknown section [imgae]"
-expect_set_error file./etc/motd.mode=0644 "unknown section [file]"
+expect_set_error nosuch./etc/motd.mode=0644 "unknown section [nosuch]"
 expect_set_error partition.size=1G \
   "section [partition] needs a name: partition.NAME.size=..."
 expect_set_error image.x.size=1G "section [image] takes no name"

@@ -54,7 +54,7 @@ machine ()
 firmware = direct
 kernel = $kernel
 initrd = initrd.gz
-cmdline = console=ttyS0 panic=-1 quiet
+cmdline = console=ttyS0 panic=-1 no_timer_check quiet
 memory = 512M
 cpus = 1
 disk = none

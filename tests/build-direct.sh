@@ -10,7 +10,7 @@ source = $tmp/root
 [kernel]
 image = host
 initrd = host
-cmdline = console=ttyS0,115200 panic=-1
+cmdline = console=ttyS0,115200 panic=-1 no_timer_check
 [boot]
 loader = none
 EOS

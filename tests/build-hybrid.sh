@@ -9,7 +9,7 @@ source = busybox
 [kernel]
 image = host
 initrd = host
-cmdline = console=ttyS0,115200 panic=-1
+cmdline = console=ttyS0,115200 panic=-1 no_timer_check
 [boot]
 loader = hybrid
 timeout = 0

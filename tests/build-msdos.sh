@@ -22,7 +22,7 @@ mount = /srv/data
 [kernel]
 image = host
 initrd = host
-cmdline = console=ttyS0,115200 panic=-1
+cmdline = console=ttyS0,115200 panic=-1 no_timer_check
 [boot]
 loader = bios
 timeout = 0

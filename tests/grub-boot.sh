@@ -25,7 +25,7 @@ ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [ -r "$ovmf_code" ] && [ -r "$ovmf_vars" ] || fail "OVMF (4M) is missing"
 
 title="mkvmimg Linux $kver"
-cmdline="console=tty0 console=ttyS0,115200 panic=-1 noresume"
+cmdline="console=tty0 console=ttyS0,115200 panic=-1 no_timer_check noresume"
 
 # make_root DIR TARGETS UUID MARKER: a busybox root with the Debian
 # kernel and initrd, and GRUB's entries for TARGETS.

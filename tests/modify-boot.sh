@@ -58,13 +58,13 @@ source = dir:$tmp/root
 [kernel]
 image = host
 initrd = host
-cmdline = console=ttyS0,115200 panic=-1
+cmdline = console=ttyS0,115200 panic=-1 no_timer_check
 [boot]
 loader = bios
 timeout = 0
 EOS
 $MKVMIMG -q build bios.conf -o bios.qcow2
-$MKVMIMG -q modify bios.qcow2 --cmdline 'console=ttyS0,115200 panic=-1 modify.marker=42'
+$MKVMIMG -q modify bios.qcow2 --cmdline 'console=ttyS0,115200 panic=-1 no_timer_check modify.marker=42'
 boot_expect bios.qcow2 MKVMIMG-MODIFY-BOOT
 grep -q '^cmdline: .* modify.marker=42' console.log || fail "/proc/cmdline has no new words"
 echo OK

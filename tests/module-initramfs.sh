@@ -11,7 +11,7 @@ source = busybox
 [kernel]
 image = host
 initrd = host
-cmdline = console=ttyS0,115200 panic=-1
+cmdline = console=ttyS0,115200 panic=-1 no_timer_check
 [module edu]
 source = $top_srcdir/examples/drivers/edu
 load = initramfs

@@ -18,17 +18,38 @@
  */
 #define MAX_CHILDREN 64
 static volatile pid_t children[MAX_CHILDREN];
+/* The child leads a process group: signals go to the whole group. */
+static volatile bool group[MAX_CHILDREN];
 
-void
-child_register (pid_t pid)
+static void
+register_child (pid_t pid, bool own_group)
 {
   for (size_t i = 0; i < MAX_CHILDREN; ++i)
     if (children[i] == 0) {
+      group[i] = own_group;
       children[i] = pid;
       return;
     }
   /* More than 64 live children is a bug in mkvmimg. */
   abort ();
+}
+
+void
+child_register (pid_t pid)
+{
+  register_child (pid, false);
+}
+
+/* The whole group when the child leads one (a child killed before its
+ * setsid() has no group yet: then the child alone).
+ */
+static void
+signal_child (size_t i, int sig)
+{
+  pid_t pid = children[i];
+
+  if (!group[i] || kill (-pid, sig) == -1)
+    kill (pid, sig);
 }
 
 void
@@ -47,7 +68,7 @@ child_kill_all (void)
 
   for (size_t i = 0; i < MAX_CHILDREN; ++i)
     if (children[i] > 0) {
-      kill (children[i], SIGTERM);
+      signal_child (i, SIGTERM);
       any = true;
     }
   if (!any)
@@ -71,7 +92,7 @@ child_kill_all (void)
   for (size_t i = 0; i < MAX_CHILDREN; ++i) {
     pid_t pid = children[i];
     if (pid > 0) {
-      kill (pid, SIGKILL);
+      signal_child (i, SIGKILL);
       waitpid (pid, NULL, 0);
       children[i] = 0;
     }
@@ -138,6 +159,8 @@ child_start (const char *const *argv, const struct child_opts *opts)
     prctl (PR_SET_PDEATHSIG, SIGTERM);
     if (opts->new_session)
       setsid ();
+    else if (opts->own_group)
+      setpgid (0, 0);
     if (opts->stdin_fd >= 0)
       move_fd (opts->stdin_fd, 0);
     else {
@@ -165,7 +188,10 @@ child_start (const char *const *argv, const struct child_opts *opts)
     fprintf (stderr, "%s: %s: %s\n", program_name, argv[0], strerror (errno));
     _exit (errno == ENOENT ? 127 : 126);
   }
-  child_register (pid);
+  /* Also from the parent, so that the group exists before any kill. */
+  if (opts->own_group && !opts->new_session)
+    setpgid (pid, pid);
+  register_child (pid, opts->own_group || opts->new_session);
   return pid;
 }
 

@@ -18,6 +18,9 @@ struct child_opts {
   char *const *env;             /* extra NAME=VALUE strings, or NULL */
   const int *keep_fds;          /* fds left open (and not CLOEXEC), -1 ends */
   bool new_session;             /* setsid(): not hit by the terminal's ^C */
+  bool own_group;               /* a process group of its own, killed as a
+                                   whole (tools that start workers of their
+                                   own: mmdebstrap, debootstrap, make) */
 };
 
 #define CHILD_OPTS_INIT { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 }

@@ -234,6 +234,7 @@ check_mirror (const struct base_spec *s)
   static const char helper[] = "/usr/lib/apt/apt-helper";
   CLEANUP_FREE char *url = NULL, *dest = NULL, *log = NULL, *text = NULL;
   struct child_opts o = CHILD_OPTS_INIT;
+  o.own_group = true;            /* its workers die with it */
   const char *argv[] = { helper, "download-file", NULL, NULL, NULL };
   pid_t pid;
   int fd, status;
@@ -293,6 +294,7 @@ run_mmdebstrap (const struct profile *p, const struct base_spec *s, int fd)
   CLEANUP_FREE char *components = join (&s->components, ",");
   CLEANUP_FREE char *include = join (&s->include, ",");
   struct child_opts o = CHILD_OPTS_INIT;
+  o.own_group = true;            /* its workers die with it */
   pid_t pid;
   int status;
 
@@ -335,6 +337,7 @@ run_debootstrap (const struct profile *p, const struct base_spec *s, int fd)
   CLEANUP_FREE char *components = join (&s->components, ",");
   CLEANUP_FREE char *root = tmpdir_path ("debootstrap-root");
   struct child_opts o = CHILD_OPTS_INIT;
+  o.own_group = true;            /* its workers die with it */
   int r = -1;
 
   if (!root)

@@ -143,6 +143,7 @@ in_target_run_chroot (const struct profile *p, const char *root)
     const char *cmd = profile_get (p, "run", name, "command");
     const char *argv[] = { "chroot", root, "/bin/sh", "-ec", cmd, NULL };
     struct child_opts o = CHILD_OPTS_INIT;
+    o.own_group = true;            /* its workers die with it */
     pid_t pid;
     int status;
 

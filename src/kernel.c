@@ -165,6 +165,7 @@ kernel_from_tree (const char *tree, struct kernel *k)
                            "modules_install", NULL };
     struct child_opts o = CHILD_OPTS_INIT;
     o.stdout_fd = STDERR_FILENO;
+    o.own_group = true;
     info ("installing the modules of %s", tree);
     if (child_run (argv, &o) == -1)
       return -1;

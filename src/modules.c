@@ -74,6 +74,7 @@ run_logged (const char *const *argv, const char *dir)
     return -1;
   }
   o.stdout_fd = o.stderr_fd = fd;
+  o.own_group = true;           /* make's compilers die with it */
   r = child_run (argv, &o);
   if (r == -1 || verbose) {
     CLEANUP_FREE char *text = read_whole_file (log, NULL);

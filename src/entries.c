@@ -341,6 +341,8 @@ generated_entry (const char *path, mode_t type, mode_t mode)
   archive_entry_set_perm (e, mode & 07777);
   archive_entry_set_uid (e, 0);
   archive_entry_set_gid (e, 0);
+  archive_entry_copy_uname (e, "root");
+  archive_entry_copy_gname (e, "root");
   archive_entry_set_mtime (e, t, 0);
   archive_entry_set_atime (e, t, 0);
   archive_entry_set_ctime (e, t, 0);

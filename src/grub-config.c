@@ -239,59 +239,9 @@ grub_mkimage (const char *platform, const char *out_file,
   return child_run ((const char *const *) argv.v, NULL);
 }
 
-/* Entries.  Generated ones belong to root, with the time from
- * SOURCE_DATE_EPOCH when it is set.
+/* Entries: generated ones (entry_emit_*) belong to root, with the time
+ * from SOURCE_DATE_EPOCH when it is set.
  */
-static time_t
-grub_epoch (void)
-{
-  const char *s = getenv ("SOURCE_DATE_EPOCH");
-  char *end;
-  long long t;
-
-  if (s && *s) {
-    errno = 0;
-    t = strtoll (s, &end, 10);
-    if (errno == 0 && *end == '\0' && t >= 0)
-      return (time_t) t;
-  }
-  return time (NULL);
-}
-
-static struct archive_entry *
-new_entry (const char *path, mode_t type, mode_t perm, time_t t)
-{
-  struct archive_entry *e = archive_entry_new ();
-
-  archive_entry_copy_pathname (e, path);
-  archive_entry_set_filetype (e, type);
-  archive_entry_set_perm (e, perm);
-  archive_entry_set_uid (e, 0);
-  archive_entry_set_gid (e, 0);
-  archive_entry_copy_uname (e, "root");
-  archive_entry_copy_gname (e, "root");
-  archive_entry_set_mtime (e, t, 0);
-  archive_entry_set_atime (e, t, 0);
-  archive_entry_set_ctime (e, t, 0);
-  return e;
-}
-
-static int
-put_entry (struct entry_sink *sink, struct archive_entry *e,
-           struct entry_data *data)
-{
-  int r = sink->put (sink, e, data);
-  if (data)
-    entry_data_close (data);
-  archive_entry_free (e);
-  return r;
-}
-
-static int
-put_dir (struct entry_sink *sink, const char *path, time_t t)
-{
-  return put_entry (sink, new_entry (path, AE_IFDIR, 0755, t), NULL);
-}
 
 static bool
 is_module_file (const char *name)
@@ -304,7 +254,7 @@ is_module_file (const char *name)
 /* boot/grub/PLATFORM and its *.mod and *.lst files from GRUB_LIB_DIR. */
 static int
 put_module_dir (struct entry_sink *sink, const char *grubdir,
-                const char *platform, time_t t)
+                const char *platform)
 {
   CLEANUP_FREE char *src = xasprintf ("%s/%s", GRUB_LIB_DIR, platform);
   CLEANUP_FREE char *dst = xasprintf ("%s/%s", grubdir, platform);
@@ -317,12 +267,10 @@ put_module_dir (struct entry_sink *sink, const char *grubdir,
                  src);
     return -1;
   }
-  if (put_dir (sink, dst, t) == -1)
+  if (entry_emit_dir (sink, dst, 0755) == -1)
     goto out;
   for (i = 0; i < n; i++) {
     CLEANUP_FREE char *host = NULL, *path = NULL;
-    struct entry_data data = ENTRY_DATA_NONE;
-    struct archive_entry *e;
     struct stat st;
 
     if (!is_module_file (names[i]->d_name))
@@ -335,10 +283,7 @@ put_module_dir (struct entry_sink *sink, const char *grubdir,
     if (!S_ISREG (st.st_mode))
       continue;
     path = xasprintf ("%s/%s", dst, names[i]->d_name);
-    e = new_entry (path, AE_IFREG, 0644, t);
-    archive_entry_set_size (e, st.st_size);
-    data.host_path = host;
-    if (put_entry (sink, e, &data) == -1)
+    if (entry_emit_host_file (sink, path, 0644, host) == -1)
       goto out;
   }
   ret = 0;
@@ -354,9 +299,6 @@ grub_rootfs_entries (const struct grub_config *cfg, struct entry_sink *sink)
 {
   CLEANUP_FREE char *text = NULL, *grubdir = NULL, *bp = NULL;
   CLEANUP_FREE char *cfgpath = NULL;
-  struct entry_data data = ENTRY_DATA_NONE;
-  struct archive_entry *e;
-  time_t t = grub_epoch ();
 
   text = grub_cfg_text (cfg);
   if (!text)
@@ -368,17 +310,12 @@ grub_rootfs_entries (const struct grub_config *cfg, struct entry_sink *sink)
   grubdir = STREQ (bp, ".") ? xstrdup ("grub") : xasprintf ("%s/grub", bp);
   cfgpath = xasprintf ("%s/grub.cfg", grubdir);
 
-  if (put_dir (sink, grubdir, t) == -1)
+  if (entry_emit_dir (sink, grubdir, 0755) == -1 ||
+      entry_emit_file (sink, cfgpath, 0644, text, strlen (text)) == -1)
     return -1;
-  e = new_entry (cfgpath, AE_IFREG, 0644, t);
-  archive_entry_set_size (e, strlen (text));
-  data.buf = text;
-  data.len = strlen (text);
-  if (put_entry (sink, e, &data) == -1)
+  if (cfg->bios && put_module_dir (sink, grubdir, "i386-pc") == -1)
     return -1;
-  if (cfg->bios && put_module_dir (sink, grubdir, "i386-pc", t) == -1)
-    return -1;
-  if (cfg->efi && put_module_dir (sink, grubdir, "x86_64-efi", t) == -1)
+  if (cfg->efi && put_module_dir (sink, grubdir, "x86_64-efi") == -1)
     return -1;
   return 0;
 }

@@ -54,32 +54,6 @@ kernel_release_of (const char *image)
   return xstrdup (version);
 }
 
-/* Compare release strings numerically where they are numbers, so that
- * 6.1.0-56 sorts after 6.1.0-9.
- */
-static int
-version_cmp (const char *a, const char *b)
-{
-  while (*a && *b) {
-    if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
-      char *ea, *eb;
-      unsigned long long na = strtoull (a, &ea, 10);
-      unsigned long long nb = strtoull (b, &eb, 10);
-      if (na != nb)
-        return na < nb ? -1 : 1;
-      a = ea;
-      b = eb;
-    }
-    else {
-      if (*a != *b)
-        return (unsigned char) *a - (unsigned char) *b;
-      a++;
-      b++;
-    }
-  }
-  return (unsigned char) *a - (unsigned char) *b;
-}
-
 char *
 kernel_find_host (void)
 {

@@ -71,6 +71,10 @@ int write_all (int fd, const void *buf, size_t len);
 int parse_size (const char *str, unsigned long long *rtn);
 /* Shell-quote a word for printing (never for executing).  Caller frees. */
 char *shell_quote (const char *word);
+/* Compare version strings with runs of digits as numbers, so that
+ * "6.1.0-56" sorts after "6.1.0-9".  <0, 0, >0 as strcmp.
+ */
+int version_cmp (const char *a, const char *b);
 /* mkdir -p. */
 int mkdir_p (const char *path, mode_t mode);
 /* Is stderr a terminal on which progress may be drawn? */

@@ -16,28 +16,6 @@ struct watch_sink {
   struct rootfs_facts *facts;
 };
 
-/* 6.1.0-9 < 6.1.0-56: numbers compare as numbers. */
-static int
-release_cmp (const char *a, const char *b)
-{
-  while (*a && *b) {
-    if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
-      char *ea, *eb;
-      unsigned long long na = strtoull (a, &ea, 10);
-      unsigned long long nb = strtoull (b, &eb, 10);
-      if (na != nb)
-        return na < nb ? -1 : 1;
-      a = ea;
-      b = eb;
-    }
-    else if (*a != *b)
-      return (unsigned char) *a - (unsigned char) *b;
-    else
-      a++, b++;
-  }
-  return (unsigned char) *a - (unsigned char) *b;
-}
-
 static int
 watch_put (struct entry_sink *sink, struct archive_entry *e,
            struct entry_data *data)
@@ -55,7 +33,7 @@ watch_put (struct entry_sink *sink, struct archive_entry *e,
   else if (STRPREFIX (path, "boot/vmlinuz-") &&
            strrchr (path, '/') == path + 4 &&
            (type == AE_IFREG || type == AE_IFLNK)) {
-    if (!f->kernel || release_cmp (path, f->kernel) > 0) {
+    if (!f->kernel || version_cmp (path, f->kernel) > 0) {
       free (f->kernel);
       f->kernel = xstrdup (path);
     }

@@ -319,6 +319,27 @@ shell_quote (const char *word)
 }
 
 int
+version_cmp (const char *a, const char *b)
+{
+  while (*a && *b) {
+    if (isdigit ((unsigned char) *a) && isdigit ((unsigned char) *b)) {
+      char *ea, *eb;
+      unsigned long long na = strtoull (a, &ea, 10);
+      unsigned long long nb = strtoull (b, &eb, 10);
+      if (na != nb)
+        return na < nb ? -1 : 1;
+      a = ea;
+      b = eb;
+    }
+    else if (*a != *b)
+      return (unsigned char) *a - (unsigned char) *b;
+    else
+      a++, b++;
+  }
+  return (unsigned char) *a - (unsigned char) *b;
+}
+
+int
 mkdir_p (const char *path, mode_t mode)
 {
   CLEANUP_FREE char *copy = xstrdup (path);

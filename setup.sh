@@ -21,7 +21,7 @@ PACKAGES="
   openssh-client
   linux-image-amd64 linux-headers-amd64 kmod
   zstd xz-utils lz4 lzop bzip2 gzip cpio
-  nbd-client nbdkit socat expect jq
+  nbd-client nbdkit socat expect jq file
   clang valgrind
   vde2 libvirt-clients libxml2-utils gdb
 "

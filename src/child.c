@@ -1,6 +1,7 @@
 /* Child processes: start, log, register, reap, kill on exit. */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -310,4 +311,41 @@ program_exists (const char *name)
       return true;
   }
   return false;
+}
+
+size_t
+child_list_pids (pid_t *pids, size_t max)
+{
+  DIR *dir = opendir ("/proc");
+  struct dirent *d;
+  pid_t self = getpid ();
+  size_t n = 0;
+
+  if (!dir)
+    return 0;
+  while ((d = readdir (dir)) != NULL && n < max) {
+    char path[sizeof "/proc//stat" + 256], buf[512], *p;
+    ssize_t r;
+    int fd, ppid;
+
+    if (d->d_name[0] < '0' || d->d_name[0] > '9')
+      continue;
+    snprintf (path, sizeof path, "/proc/%s/stat", d->d_name);
+    fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+      continue;
+    r = read (fd, buf, sizeof buf - 1);
+    close (fd);
+    if (r <= 0)
+      continue;
+    buf[r] = '\0';
+    /* "pid (comm) state ppid ...": comm may hold spaces and parens. */
+    p = strrchr (buf, ')');
+    if (!p || sscanf (p + 1, " %*c %d", &ppid) != 1)
+      continue;
+    if (ppid == self)
+      pids[n++] = atoi (d->d_name);
+  }
+  closedir (dir);
+  return n;
 }

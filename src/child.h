@@ -54,6 +54,13 @@ char *child_run_capture (const char *const *argv, size_t *len_rtn);
 void child_register (pid_t pid);
 void child_unregister (pid_t pid);
 
+/* The pids of this process's children as /proc shows them, at most max;
+ * returns how many.  For processes a library starts (libnbd 1.14 forks
+ * qemu-nbd and has no nbd_get_pid): list before and after, and the new
+ * one is the difference.
+ */
+size_t child_list_pids (pid_t *pids, size_t max);
+
 /* Send SIGTERM to every live child, give them a moment, then SIGKILL,
  * and reap them.  Safe to call from a signal handler.
  */

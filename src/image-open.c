@@ -70,46 +70,10 @@ image_probe_format (const char *path)
   return "raw";
 }
 
-/* Our children as /proc shows them: libnbd 1.14 forks qemu-nbd and has
- * no nbd_get_pid, so the new child is found by difference.
+/* libnbd 1.14 forks qemu-nbd and has no nbd_get_pid: the new child is
+ * found by difference (child_list_pids).
  */
 #define MAX_SEEN 64
-
-static size_t
-list_children (pid_t *pids, size_t max)
-{
-  DIR *dir = opendir ("/proc");
-  struct dirent *d;
-  pid_t self = getpid ();
-  size_t n = 0;
-
-  if (!dir)
-    return 0;
-  while ((d = readdir (dir)) != NULL && n < max) {
-    char path[300], buf[512], *p;
-    ssize_t r;
-    int fd, ppid;
-
-    if (d->d_name[0] < '0' || d->d_name[0] > '9')
-      continue;
-    snprintf (path, sizeof path, "/proc/%s/stat", d->d_name);
-    fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
-      continue;
-    r = read (fd, buf, sizeof buf - 1);
-    close (fd);
-    if (r <= 0)
-      continue;
-    buf[r] = '\0';
-    p = strrchr (buf, ')');
-    if (!p || sscanf (p + 1, " %*c %d", &ppid) != 1)
-      continue;
-    if (ppid == self)
-      pids[n++] = atoi (d->d_name);
-  }
-  closedir (dir);
-  return n;
-}
 
 static int
 connect_local (struct image *img)
@@ -134,14 +98,14 @@ connect_local (struct image *img)
            img->readonly ? " --read-only" : " --cache=unsafe",
            q);
   }
-  nbefore = list_children (before, MAX_SEEN);
+  nbefore = child_list_pids (before, MAX_SEEN);
   r = nbd_connect_systemd_socket_activation (img->h, argv.v);
   strv_free (&argv);
   if (r == -1) {
     error ("open %s: start qemu-nbd: %s", img->name, nbd_get_error ());
     return -1;
   }
-  nafter = list_children (after, MAX_SEEN);
+  nafter = child_list_pids (after, MAX_SEEN);
   for (size_t i = 0; i < nafter && img->pid == 0; ++i) {
     bool old = false;
     for (size_t j = 0; j < nbefore; ++j)

@@ -376,46 +376,6 @@ copy_all (struct copy *c)
   return 0;
 }
 
-/* Our children as /proc shows them (libnbd's fork for qemu-nbd is not
- * ours to see otherwise: libnbd 1.14 has no nbd_get_pid).  The pids are
- * written to pids, at most max; returns how many.
- */
-static size_t
-list_children (pid_t *pids, size_t max)
-{
-  DIR *dir = opendir ("/proc");
-  struct dirent *d;
-  pid_t self = getpid ();
-  size_t n = 0;
-
-  if (!dir)
-    return 0;
-  while ((d = readdir (dir)) != NULL && n < max) {
-    char path[sizeof "/proc//stat" + 256], buf[512], *p;
-    ssize_t r;
-    int fd, ppid;
-
-    if (d->d_name[0] < '0' || d->d_name[0] > '9')
-      continue;
-    snprintf (path, sizeof path, "/proc/%s/stat", d->d_name);
-    fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
-      continue;
-    r = read (fd, buf, sizeof buf - 1);
-    close (fd);
-    if (r <= 0)
-      continue;
-    buf[r] = '\0';
-    /* "pid (comm) state ppid ...": comm may hold spaces and parens. */
-    p = strrchr (buf, ')');
-    if (!p || sscanf (p + 1, " %*c %d", &ppid) != 1)
-      continue;
-    if (ppid == self)
-      pids[n++] = atoi (d->d_name);
-  }
-  closedir (dir);
-  return n;
-}
 
 #define MAX_CHILDREN_SEEN 64
 
@@ -447,7 +407,7 @@ connect_local (const char *path, const char *format, const char *output,
   }
   if (verbose)
     nbd_set_debug (h, true);
-  nbefore = list_children (before, MAX_CHILDREN_SEEN);
+  nbefore = child_list_pids (before, MAX_CHILDREN_SEEN);
   if (verbose) {
     CLEANUP_FREE char *q = shell_quote (path);
     debug ("running (socket activation): qemu-nbd -f %s --cache=unsafe %s",
@@ -458,7 +418,7 @@ connect_local (const char *path, const char *format, const char *output,
     nbd_close (h);
     return NULL;
   }
-  nafter = list_children (after, MAX_CHILDREN_SEEN);
+  nafter = child_list_pids (after, MAX_CHILDREN_SEEN);
   for (size_t i = 0; i < nafter; ++i) {
     bool old = false;
     for (size_t j = 0; j < nbefore; ++j)

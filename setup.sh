@@ -22,7 +22,8 @@ PACKAGES="
   linux-image-amd64 linux-headers-amd64 kmod
   zstd xz-utils lz4 lzop bzip2 gzip cpio
   nbd-client nbdkit socat expect jq file
-  clang valgrind
+  clang libclang-rt-14-dev valgrind
+  qemu-system-arm qemu-efi-aarch64 qemu-efi-arm
   vde2 libvirt-clients libxml2-utils gdb
 "
 

@@ -1,6 +1,8 @@
 # Shared by the benchmarks (run by hand, never by make check).
 #   measure NAME CMD...   run CMD, append "NAME seconds maxrss_kib" to $results
 #   median NAME FIELD     median of a measured field (2 = seconds, 3 = KiB)
+#   result NAME MEASURED BASELINE RATIO TARGET VERDICT
+#                         the machine-readable line bench/run-all collects
 set -e
 set -u
 
@@ -31,11 +33,27 @@ ratio ()
   awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
 }
 
-# "PASS"/"FAIL" for a ratio against a target: verdict VALUE OP TARGET
+# "PASS"/"FAIL" for a figure against a target: verdict VALUE OP TARGET
+# (OP is <, <=, >= or >; an empty VALUE, a figure not measured, fails).
 verdict ()
 {
   awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
-    ok = (op == "<=") ? (v <= t) : (v >= t); print ok ? "ok" : "MISSED" }'
+    if (v == "") { print "FAIL"; exit }
+    if (op == "<") ok = v + 0 < t + 0
+    else if (op == "<=") ok = v + 0 <= t + 0
+    else if (op == ">") ok = v + 0 > t + 0
+    else ok = v + 0 >= t + 0
+    print ok ? "PASS" : "FAIL" }'
+}
+
+# One line per figure for bench/run-all, beside the human output:
+#   RESULT NAME MEASURED BASELINE RATIO TARGET VERDICT
+# Fields hold no spaces; "-" where one does not apply.  Units go with
+# the value (12.3s, 45.6MiB, 1.02x).
+result ()
+{
+  printf 'RESULT %s %s %s %s %s %s\n' "$1" "${2:--}" "${3:--}" "${4:--}" \
+    "${5:--}" "${6:--}"
 }
 
 MKVMIMG=${MKVMIMG:-$(cd "$(dirname "$0")/.." && pwd)/mkvmimg}

@@ -196,8 +196,14 @@ est_put (struct entry_sink *sink, struct archive_entry *e,
   if (!path || !*path || STREQ (path, "."))
     goto out;
 
-  /* Missing parents become directories. */
-  for (p = path; (slash = strchr (p, '/')) != NULL; p = slash + 1) {
+  /* Missing parents become directories.  A parent is recorded with all
+   * of its own parents, so a known parent means nothing is missing: 2000
+   * nested directories stay linear in the path length, not cubic.
+   */
+  slash = strrchr (path, '/');
+  if (slash && ext4_paths_get (&s->paths, path, slash - path))
+    slash = NULL;
+  for (p = path; slash && (slash = strchr (p, '/')) != NULL; p = slash + 1) {
     size_t len = slash - path;
     if (ext4_paths_get (&s->paths, path, len))
       continue;

@@ -415,10 +415,22 @@ write_data (struct ext4_sink *s, const char *path, ext2_ino_t ino,
             int64_t size)
 {
   struct writer w = { .s = s, .path = path, .in = in };
+  /* Extents address blocks with 32 bits, less one block so that the
+   * last extent can reach the end: the kernel's largest ext4 file.
+   */
+  uint64_t max = ((1ULL << 32) - 1) * s->fs->blocksize;
   uint64_t end = 0;
   errcode_t err;
   int r = -1;
 
+  if (size > 0 && (uint64_t) size > max) {
+    error ("populate ext4: %s: the file claims %lld bytes, more than the "
+           "largest ext4 file (%llu bytes with %u-byte blocks)", path,
+           (long long) size, (unsigned long long) max, s->fs->blocksize);
+    if (data)
+      entry_data_close (data);
+    return -1;
+  }
   err = ext2fs_extent_open2 (s->fs, ino, (struct ext2_inode *) in, &w.handle);
   if (err) {
     fs_error (path, err);
@@ -440,6 +452,14 @@ write_data (struct ext4_sink *s, const char *path, ext2_ino_t ino,
       }
       if (len == 0)
         continue;
+      if ((uint64_t) off + len > max) {
+        error ("populate ext4: %s: data at offset %lld, beyond the largest "
+               "ext4 file (%llu bytes with %u-byte blocks)", path,
+               (long long) off, (unsigned long long) max, s->fs->blocksize);
+        entry_data_close (data);
+        r = -1;
+        break;
+      }
       if (writer_put (&w, buf, len, off) == -1) {
         entry_data_close (data);
         r = -1;

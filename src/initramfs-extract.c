@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,7 +31,8 @@ struct extract_state {
 
 /* Does path (relative to the directory) resolve without leaving it,
  * following symbolic links the way the kernel would inside the image?
- * 1 yes, 0 no (a symlink points outside), -1 it does not exist yet.
+ * 1 yes, 0 no (a symlink points outside), -1 it does not exist yet,
+ * -2 the name is too long for the host to resolve (PATH_MAX).
  */
 /* Without openat2 (Linux < 5.6, valgrind): resolve on the host and
  * compare.
@@ -62,6 +64,8 @@ resolves_beneath (const char *dir, int dirfd, const char *path)
   }
   if (errno == ENOENT || errno == ENOTDIR)
     return -1;
+  if (errno == ENAMETOOLONG)
+    return -2;
   if (errno == ENOSYS)
     return resolves_beneath_slow (dir, path);
   return 0;
@@ -89,11 +93,21 @@ check_parents (struct extract_state *st, const char *raw, const char *path)
 {
   CLEANUP_FREE char *parent = xstrdup (path);
   char *slash = strrchr (parent, '/');
+  int r;
 
   if (!slash)
     return 0;
   *slash = '\0';
-  if (resolves_beneath (st->dir, st->dirfd, parent) == 0) {
+  r = resolves_beneath (st->dir, st->dirfd, parent);
+  if (r == -2) {
+    /* Deep trees: the host cannot check (or write) such a name. */
+    CLEANUP_FREE char *why =
+      xasprintf ("the name is longer than the host's limit of %d bytes",
+                 PATH_MAX);
+    refuse (st, raw, why);
+    return -1;
+  }
+  if (r == 0) {
     refuse (st, raw, "it would be written through a symbolic link that "
             "points outside the directory");
     return -1;

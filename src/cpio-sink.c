@@ -41,6 +41,7 @@ struct cpio_sink {
   struct link **links;          /* to free them */
   size_t nr_links;
   bool finished;
+  bool discard;                 /* freed unfinished: write nothing more */
   unsigned char *zeros;
 };
 
@@ -67,6 +68,8 @@ sink_write (struct archive *a, void *opaque, const void *buf, size_t len)
 {
   struct cpio_sink *s = opaque;
 
+  if (s->discard)
+    return len;
   if (write_all (s->fd, buf, len) == -1) {
     archive_set_error (a, errno, "%s", strerror (errno));
     return -1;
@@ -330,8 +333,14 @@ cpio_sink_free (struct entry_sink *sink)
     return;
   s = sink->opaque;
   if (s->a) {
-    if (!s->finished)
-      archive_write_fail (s->a);
+    /* An unfinished segment gets no trailer, but libarchive 3.6 frees
+     * its output block only when the archive is closed: close it with
+     * the bytes dropped.
+     */
+    if (!s->finished) {
+      s->discard = true;
+      archive_write_close (s->a);
+    }
     archive_write_free (s->a);
   }
   if (s->pid > 0) {

@@ -2,7 +2,7 @@
  * needing root: owners, device nodes, setuid bits and capabilities are
  * only fields in the archive.
  *
- *   make-test-archive [--compress gzip|xz|zstd] VARIANT OUT
+ *   make-test-archive [--compress gzip|xz|zstd] [--format cpio] VARIANT OUT
  *   make-test-archive --socket PATH       (bind a unix socket node)
  *   make-test-archive --cat ARCHIVE MEMBER (a member's data on stdout,
  *                                           holes as zeros)
@@ -14,10 +14,23 @@
  *   hostile   a symlink "evil" -> "/tmp" and then "evil/x"
  *   many      thousands of small files and a few big ones (estimate)
  *   big:N     one N MiB file
+ * Hostile input (tests/hostile-*.sh):
+ *   confined     names and entries that must stay inside the root and be
+ *                kept as data: absolute and "./"-laden names, symlinks
+ *                pointing outside (not followed), device nodes, setuid
+ *                files, a hardlink to an absolute name
+ *   through:DIR  a symlink "link" -> DIR, then entries through it
+ *   dotdot       a name that climbs out of the root with ".."
+ *   deep:N       N nested directories and a file at the bottom
+ *   tiny:N       N files of a few bytes, 1000 per directory
+ *   huge:N       a sparse file claiming N GiB, with 4 KiB of data
+ *   lying:N      a header claiming N GiB followed by 5 bytes (written by
+ *                hand: tar, or newc with --format cpio, at most 4 GiB)
  * File contents are pseudo-random and the same every time.
  */
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +44,7 @@
 #include <archive_entry.h>
 
 static struct archive *a;
+static bool cpio;               /* --format cpio: newc wants every size */
 
 static void
 die (const char *what)
@@ -65,6 +79,8 @@ new_entry (const char *path, unsigned type, unsigned perm)
   archive_entry_set_uid (e, 0);
   archive_entry_set_gid (e, 0);
   archive_entry_set_mtime (e, 1700000000, 0);
+  if (cpio)
+    archive_entry_set_size (e, 0);
   return e;
 }
 
@@ -351,6 +367,143 @@ variant_many (void)
 }
 
 static void
+variant_confined (void)
+{
+  struct archive_entry *e;
+
+  put_dir ("etc", 0755);
+  put_text ("/etc/absolute", 0644, "absolute name\n");
+  put_text ("//.//etc/./dots", 0644, "slashes and dots\n");
+  put_text ("etc/a..b", 0644, "dots inside a name\n");
+  put_text ("etc/...", 0644, "three dots\n");
+  put_symlink ("etc/link-abs", "/etc/shadow");
+  put_symlink ("etc/link-rel", "../../../../../../etc/shadow");
+  put_symlink ("etc/link-loop", "link-loop");
+  e = new_entry ("etc/hard-abs", AE_IFREG, 0644);
+  archive_entry_set_hardlink (e, "/etc/absolute");
+  archive_entry_set_size (e, 0);
+  put (e);
+  put_dir ("dev", 0755);
+  e = new_entry ("dev/mem", AE_IFCHR, 0640);
+  archive_entry_set_gid (e, 15);
+  archive_entry_set_rdevmajor (e, 1);
+  archive_entry_set_rdevminor (e, 1);
+  put (e);
+  e = new_entry ("dev/sda1", AE_IFBLK, 0660);
+  archive_entry_set_rdevmajor (e, 8);
+  archive_entry_set_rdevminor (e, 1);
+  put (e);
+  put_dir ("bin", 0755);
+  put_text ("bin/suid-root", 04755, "#!/bin/sh\n");
+  e = new_entry ("bin/sgid-other", AE_IFREG, 02755);
+  archive_entry_set_uid (e, 1234);
+  archive_entry_set_gid (e, 4321);
+  put_file (e, 100, 21);
+  put_text ("bin/all-bits", 07777, "every mode bit\n");
+  /* A directory nobody may enter, with a file in it. */
+  put_dir ("locked", 0);
+  put_text ("locked/inside", 0600, "inside a mode 0 directory\n");
+}
+
+/* A symlink leaving the root, then a file, a directory and a file in
+ * that directory through it, and a hardlink through it.
+ */
+static void
+variant_through (const char *dir)
+{
+  struct archive_entry *e;
+
+  put_text ("fine", 0644, "fine\n");
+  put_symlink ("link", dir);
+  put_text ("link/file", 0644, "written through the link\n");
+  put_dir ("link/dir", 0755);
+  put_text ("link/dir/file", 0644, "written through the link\n");
+  e = new_entry ("link/hard", AE_IFREG, 0644);
+  archive_entry_set_hardlink (e, "fine");
+  archive_entry_set_size (e, 0);
+  put (e);
+}
+
+static void
+variant_deep (int n)
+{
+  size_t cap = (size_t) n * 3 + 16;
+  char *path = malloc (cap);
+
+  if (!path)
+    die ("malloc");
+  path[0] = '\0';
+  for (int i = 0; i < n; ++i) {
+    strcat (path, i ? "/dd" : "dd");
+    put_dir (path, 0755);
+  }
+  strcat (path, n ? "/bottom" : "bottom");
+  put_text (path, 0644, "at the bottom\n");
+  free (path);
+}
+
+static void
+variant_tiny (long n)
+{
+  char path[64], text[32];
+
+  for (long i = 0; i < n; ++i) {
+    if (i % 1000 == 0) {
+      snprintf (path, sizeof path, "t%04ld", i / 1000);
+      put_dir (path, 0755);
+    }
+    snprintf (path, sizeof path, "t%04ld/f%03ld", i / 1000, i % 1000);
+    snprintf (text, sizeof text, "%ld\n", i);
+    put_text (path, 0644, text);
+  }
+}
+
+/* One ustar or newc header whose size is far more than what follows, so
+ * that only a reader that trusts the header would write that much.
+ */
+static void
+write_lying (const char *out, long long gib)
+{
+  unsigned long long size = (unsigned long long) gib << 30;
+  unsigned char h[512] = { 0 };
+  FILE *fp = fopen (out, "wb");
+  unsigned sum = 0;
+
+  if (!fp)
+    die (out);
+  if (cpio) {
+    if (size > 0xffffffffULL)
+      size = 0xffffffffULL;
+    /* 110-byte header, "liar\0", padded to 4, then 5 bytes of data. */
+    fprintf (fp, "070701%08x%08x%08x%08x%08x%08x%08llx%08x%08x%08x%08x%08x%08x",
+             1, 0100644, 0, 0, 1, 0, size, 0, 0, 0, 0, 5, 0);
+    fwrite ("liar\0\0\0\0", 1, 8, fp);
+  }
+  else {
+    strcpy ((char *) h, "liar");
+    memcpy (h + 100, "0000644", 8);
+    memcpy (h + 108, "0000000", 8);
+    memcpy (h + 116, "0000000", 8);
+    /* Sizes of 8 GiB and more are base-256: a high bit, then big-endian. */
+    h[124] = 0x80;
+    for (int i = 0; i < 8; ++i)
+      h[135 - i] = (unsigned char) (size >> (8 * i));
+    memcpy (h + 136, "14500000000", 12);
+    h[156] = '0';
+    memcpy (h + 257, "ustar", 6);
+    memcpy (h + 263, "00", 2);
+    memset (h + 148, ' ', 8);
+    for (size_t i = 0; i < sizeof h; ++i)
+      sum += h[i];
+    snprintf ((char *) h + 148, 8, "%06o", sum);
+    fwrite (h, 1, sizeof h, fp);
+  }
+  fwrite ("lies\n", 1, 5, fp);
+  if (fclose (fp) != 0)
+    die (out);
+}
+
+static void
 variant_hostile (void)
 {
   put_text ("fine", 0644, "fine\n");
@@ -430,17 +583,34 @@ main (int argc, char **argv)
     compress = argv[2];
     i = 3;
   }
+  if (argc - i > 2 && strcmp (argv[i], "--format") == 0) {
+    if (strcmp (argv[i + 1], "cpio") != 0) {
+      fprintf (stderr, "make-test-archive: --format cpio only\n");
+      return 2;
+    }
+    cpio = true;
+    i += 2;
+  }
   if (argc - i != 2) {
-    fprintf (stderr, "usage: make-test-archive [--compress F] VARIANT OUT\n");
+    fprintf (stderr, "usage: make-test-archive [--compress F] [--format cpio] "
+             "VARIANT OUT\n");
     return 2;
   }
   variant = argv[i];
   out = argv[i + 1];
 
+  if (strncmp (variant, "lying:", 6) == 0) {
+    write_lying (out, atoll (variant + 6));
+    return 0;
+  }
   a = archive_write_new ();
-  archive_write_set_format_pax (a);
-  /* Names are bytes: no translation to UTF-8 (names/bad-\xff\xfe). */
-  archive_write_set_format_option (a, "pax", "hdrcharset", "BINARY");
+  if (cpio)
+    archive_write_set_format_cpio_newc (a);
+  else {
+    archive_write_set_format_pax (a);
+    /* Names are bytes: no translation to UTF-8 (names/bad-\xff\xfe). */
+    archive_write_set_format_option (a, "pax", "hdrcharset", "BINARY");
+  }
   if (compress && archive_write_add_filter_by_name (a, compress) != ARCHIVE_OK)
     die (compress);
   if (archive_write_open_filename (a, out) != ARCHIVE_OK)
@@ -453,6 +623,23 @@ main (int argc, char **argv)
     put_text ("etc", 0644, "a file over a directory with files in it\n");
   else if (strcmp (variant, "hostile") == 0)
     variant_hostile ();
+  else if (strcmp (variant, "confined") == 0)
+    variant_confined ();
+  else if (strncmp (variant, "through:", 8) == 0)
+    variant_through (variant + 8);
+  else if (strcmp (variant, "dotdot") == 0) {
+    put_text ("fine", 0644, "fine\n");
+    put_text ("sub/../../escaped", 0644, "escaped\n");
+  }
+  else if (strncmp (variant, "deep:", 5) == 0)
+    variant_deep (atoi (variant + 5));
+  else if (strncmp (variant, "tiny:", 5) == 0)
+    variant_tiny (atol (variant + 5));
+  else if (strncmp (variant, "huge:", 5) == 0) {
+    int64_t size = (int64_t) atoll (variant + 5) << 30;
+    const int64_t range[][2] = { { size - 4096, 4096 } };
+    put_sparse ("huge", size, range, 1, 31);
+  }
   else if (strcmp (variant, "many") == 0)
     variant_many ();
   else if (strncmp (variant, "big:", 4) == 0)

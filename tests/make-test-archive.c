@@ -406,7 +406,8 @@ variant_confined (void)
 }
 
 /* A symlink leaving the root, then a file, a directory and a file in
- * that directory through it, and a hardlink through it.
+ * that directory through it, a hardlink through it, and a file through
+ * a symlink to it.
  */
 static void
 variant_through (const char *dir)
@@ -422,6 +423,9 @@ variant_through (const char *dir)
   archive_entry_set_hardlink (e, "fine");
   archive_entry_set_size (e, 0);
   put (e);
+  /* A symlink to that symlink. */
+  put_symlink ("chain", "link");
+  put_text ("chain/file", 0644, "written through two links\n");
 }
 
 static void

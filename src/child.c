@@ -13,6 +13,7 @@
 
 #include "mkvmimg.h"
 #include "child.h"
+#include "tempfiles.h"
 
 /* A fixed table: register/unregister and the signal handler must not
  * allocate.
@@ -143,8 +144,13 @@ child_start (const char *const *argv, const struct child_opts *opts)
   fflush (stdout);
   fflush (stderr);
 
+  /* A signal between fork and register_child would leave the child
+   * unknown to the handler that kills children.
+   */
+  signals_defer ();
   pid = fork ();
   if (pid == -1) {
+    signals_undefer ();
     error_errno ("fork: %s", argv[0]);
     return -1;
   }
@@ -193,6 +199,7 @@ child_start (const char *const *argv, const struct child_opts *opts)
   if (opts->own_group && !opts->new_session)
     setpgid (pid, pid);
   register_child (pid, opts->own_group || opts->new_session);
+  signals_undefer ();
   return pid;
 }
 

@@ -25,7 +25,9 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <libnbd.h>
 
@@ -379,9 +381,37 @@ copy_all (struct copy *c)
 
 #define MAX_CHILDREN_SEEN 64
 
+/* libnbd's socket directory (under /tmp) is removed by nbd_close;
+ * registered so that a signal before that removes it too.
+ */
+static void
+register_socket_dir (struct nbd_handle *h)
+{
+  struct sockaddr_un addr;
+  socklen_t len = sizeof addr;
+  int fd = nbd_aio_get_fd (h);
+  char *slash;
+
+  memset (&addr, 0, sizeof addr);
+  if (fd == -1 || getpeername (fd, (struct sockaddr *) &addr, &len) == -1 ||
+      addr.sun_family != AF_UNIX || addr.sun_path[0] != '/')
+    return;
+  addr.sun_path[sizeof addr.sun_path - 1] = '\0';
+  debug ("libnbd's socket is %s", addr.sun_path);
+  temp_foreign_register (addr.sun_path);
+  slash = strrchr (addr.sun_path, '/');
+  if (slash && slash != addr.sun_path) {
+    *slash = '\0';
+    temp_foreign_register (addr.sun_path);
+  }
+}
+
 /* Connect to a new qemu-nbd serving path, started by libnbd with socket
  * activation.  Its pid is registered so that it is killed on any exit;
- * *pid_rtn is set to it (or 0 if it could not be found).
+ * *pid_rtn is set to it (or 0 if it could not be found).  The
+ * asynchronous connect returns once qemu-nbd is forked, so that it is
+ * registered before the handshake, which waits for qemu-nbd and may be
+ * interrupted.
  */
 static struct nbd_handle *
 connect_local (const char *path, const char *format, const char *output,
@@ -390,6 +420,7 @@ connect_local (const char *path, const char *format, const char *output,
   struct nbd_handle *h;
   pid_t before[MAX_CHILDREN_SEEN], after[MAX_CHILDREN_SEEN];
   size_t nbefore, nafter;
+  int r;
   char *argv[] = {
     "qemu-nbd", "-f", (char *) format,
     /* Flushes reach qemu's page cache only; atomic_output_commit
@@ -407,17 +438,17 @@ connect_local (const char *path, const char *format, const char *output,
   }
   if (verbose)
     nbd_set_debug (h, true);
-  nbefore = child_list_pids (before, MAX_CHILDREN_SEEN);
   if (verbose) {
     CLEANUP_FREE char *q = shell_quote (path);
     debug ("running (socket activation): qemu-nbd -f %s --cache=unsafe %s",
            format, q);
   }
-  if (nbd_connect_systemd_socket_activation (h, argv) == -1) {
-    error ("%s: start qemu-nbd: %s", output, nbd_get_error ());
-    nbd_close (h);
-    return NULL;
-  }
+  /* No signal between the fork and the registration (this does not
+   * block: the connect is to a socket already listening).
+   */
+  signals_defer ();
+  nbefore = child_list_pids (before, MAX_CHILDREN_SEEN);
+  r = nbd_aio_connect_systemd_socket_activation (h, argv);
   nafter = child_list_pids (after, MAX_CHILDREN_SEEN);
   for (size_t i = 0; i < nafter; ++i) {
     bool old = false;
@@ -427,8 +458,30 @@ connect_local (const char *path, const char *format, const char *output,
     if (!old && *pid_rtn == 0) {
       *pid_rtn = after[i];
       child_register (after[i]);
-      debug ("qemu-nbd is pid %d", (int) after[i]);
     }
+  }
+  if (r == 0)
+    register_socket_dir (h);
+  signals_undefer ();
+  if (*pid_rtn)
+    debug ("qemu-nbd is pid %d", (int) *pid_rtn);
+  while (r == 0 && nbd_aio_is_connecting (h) > 0)
+    r = nbd_poll (h, -1) == -1 ? -1 : 0;
+  /* Not ready: the server went away during the handshake. */
+  if (r == 0 && nbd_aio_is_ready (h) <= 0)
+    r = -1;
+  if (r == -1) {
+    const char *msg = nbd_get_error ();
+    error ("%s: start qemu-nbd: %s", output,
+           msg ? msg : "the server closed the connection");
+    if (*pid_rtn)
+      nbd_kill_subprocess (h, SIGTERM);
+    nbd_close (h);
+    if (*pid_rtn)
+      child_unregister (*pid_rtn);
+    temp_foreign_forget ();
+    *pid_rtn = 0;
+    return NULL;
   }
   return h;
 }
@@ -448,6 +501,7 @@ close_handle (struct nbd_handle *h, pid_t pid, bool failed)
   nbd_close (h);
   if (pid > 0)
     child_unregister (pid);
+  temp_foreign_forget ();
 }
 
 static int

@@ -22,6 +22,18 @@
 static char *temp_files[MAX_TEMP_PATHS];
 static char *working_dir;
 
+/* Paths that a library creates and removes itself (libnbd's socket
+ * directory), removed here only if the process dies first.
+ */
+#define MAX_FOREIGN_PATHS 8
+static char *foreign_paths[MAX_FOREIGN_PATHS];
+
+/* While deferred, SIGINT/SIGTERM/SIGHUP are noted and acted on when the
+ * deferral ends.
+ */
+static volatile sig_atomic_t defer_depth;
+static volatile sig_atomic_t deferred_signal;
+
 static mode_t
 umask_get (void)
 {
@@ -185,7 +197,36 @@ remove_working_dir (void)
   working_dir = NULL;
 }
 
-/* Async-signal-safe part of the cleanups. */
+void
+temp_foreign_register (const char *path)
+{
+  char *copy = xstrdup (path);
+
+  signals_defer ();
+  for (size_t i = 0; i < MAX_FOREIGN_PATHS; ++i)
+    if (foreign_paths[i] == NULL) {
+      foreign_paths[i] = copy;
+      copy = NULL;
+      break;
+    }
+  signals_undefer ();
+  free (copy);                  /* the table is full: best effort */
+}
+
+void
+temp_foreign_forget (void)
+{
+  signals_defer ();
+  for (size_t i = 0; i < MAX_FOREIGN_PATHS; ++i) {
+    free (foreign_paths[i]);
+    foreign_paths[i] = NULL;
+  }
+  signals_undefer ();
+}
+
+/* Async-signal-safe part of the cleanups.  Children first: they may
+ * hold the files.
+ */
 static void
 cleanup_children_and_files (void)
 {
@@ -195,6 +236,10 @@ cleanup_children_and_files (void)
       unlink (temp_files[i]);
       temp_files[i] = NULL;
     }
+  /* Registered files before their directories. */
+  for (size_t i = 0; i < MAX_FOREIGN_PATHS; ++i)
+    if (foreign_paths[i] && unlink (foreign_paths[i]) == -1)
+      rmdir (foreign_paths[i]);
 }
 
 void
@@ -208,13 +253,42 @@ cleanup_run (void)
 }
 
 static void
-signal_handler (int sig)
+die_of_signal (int sig)
 {
   /* No free() in a signal handler: the process is about to die. */
   cleanup_children_and_files ();
   remove_working_dir ();
   signal (sig, SIG_DFL);
   raise (sig);
+}
+
+static void
+signal_handler (int sig)
+{
+  if (defer_depth > 0) {
+    if (!deferred_signal)
+      deferred_signal = sig;
+    return;
+  }
+  die_of_signal (sig);
+}
+
+void
+signals_defer (void)
+{
+  defer_depth++;
+}
+
+void
+signals_undefer (void)
+{
+  int sig;
+
+  if (--defer_depth > 0)
+    return;
+  sig = deferred_signal;
+  if (sig)
+    die_of_signal (sig);
 }
 
 void

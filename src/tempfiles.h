@@ -37,6 +37,22 @@ int atomic_output_commit (struct atomic_output *out, mode_t mode);
 /* Remove the temporary file (no-op after commit). */
 void atomic_output_abort (struct atomic_output *out);
 
+/* A file or directory that a library creates and removes on its own
+ * (libnbd's socket directory: register the socket, then its directory).
+ * If mkvmimg dies of a signal or exits before temp_foreign_forget, they
+ * are removed.
+ */
+void temp_foreign_register (const char *path);
+void temp_foreign_forget (void);
+
+/* Between signals_defer and signals_undefer (they nest), a SIGINT,
+ * SIGTERM or SIGHUP is held back and acted on at signals_undefer: for
+ * short windows that must not be cut in two, such as a child started
+ * but not yet registered.  Never around anything that may block.
+ */
+void signals_defer (void);
+void signals_undefer (void);
+
 /* Install SIGINT/SIGTERM/SIGHUP handlers and an atexit hook that kill
  * children and remove temporary files.  Called once from main().
  */

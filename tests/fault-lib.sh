@@ -1,0 +1,120 @@
+# Shared by the fault tests; source it after functions.sh.
+#
+#   hold_tools TOOL...   put stand-ins for TOOLs first in PATH: with
+#                        FAULT_HOLD=TOOL in the environment the stand-in
+#                        writes its pid to $tmp/held and waits (in open()
+#                        of a FIFO, no child process) until release_tool
+#                        or a signal; then it execs the real TOOL, keeping
+#                        its pid.  Without FAULT_HOLD it is the real TOOL.
+#   start_bg CMD...      run CMD in a session of its own (as a terminal
+#                        job would be), stderr to $tmp/bg.log; sets bg_pid
+#   wait_for_line REGEX  wait (30 s at most) for a line of $tmp/bg.log
+#   wait_for_file PATH   wait (30 s at most) for PATH to exist
+#   bg_finish            wait for the job: sets bg_rc (128+N if killed)
+#   assert_no_procs WHAT no process of the job's session left, and none
+#                        whose command line mentions $tmp
+#   assert_empty_dir DIR WHAT
+
+hold_tools ()
+{
+  mkdir -p "$tmp/bin"
+  for tool; do
+    real=$(command -v "$tool") || fail "hold_tools: $tool not found"
+    cat > "$tmp/bin/$tool" <<EOS
+#!/bin/sh
+if [ "\${FAULT_HOLD:-}" = $tool ]; then
+  echo \$\$ > "$tmp/held"
+  read go < "$tmp/go"
+fi
+exec $real "\$@"
+EOS
+    chmod 0755 "$tmp/bin/$tool"
+  done
+  [ -p "$tmp/go" ] || mkfifo "$tmp/go"
+  PATH="$tmp/bin:$PATH"
+  export PATH
+}
+
+# Let a held tool go on (it is blocked opening the FIFO for reading).
+release_tool ()
+{
+  timeout 10 sh -c 'echo go > "$1"' sh "$tmp/go" ||
+    fail "release_tool: the held tool was not waiting"
+}
+
+bg_pid=""
+start_bg ()
+{
+  rm -f "$tmp/held"
+  : > "$tmp/bg.log"
+  # Not a process group leader (no job control here), so setsid runs
+  # CMD itself: bg_pid is CMD's pid, and its session id.
+  setsid "$@" 2>> "$tmp/bg.log" &
+  bg_pid=$!
+}
+
+_kill_bg ()
+{
+  if [ -n "$bg_pid" ]; then
+    kill -KILL -"$bg_pid" 2>/dev/null
+    kill -KILL "$bg_pid" 2>/dev/null
+  fi
+}
+cleanup_fn _kill_bg
+
+_wait_for ()
+{
+  what=$1
+  shift
+  i=0
+  until "$@"; do
+    i=$((i + 1))
+    if [ $i -gt 1500 ]; then
+      cat "$tmp/bg.log" >&2
+      fail "timed out waiting for $what"
+    fi
+    if [ -n "$bg_pid" ] && ! kill -0 "$bg_pid" 2>/dev/null; then
+      cat "$tmp/bg.log" >&2
+      fail "the command exited while the test waited for $what"
+    fi
+    sleep 0.02
+  done
+}
+
+wait_for_line ()
+{
+  _wait_for "'$1' on stderr" grep -q -e "$1" "$tmp/bg.log"
+}
+
+wait_for_file ()
+{
+  _wait_for "$1" test -e "$1"
+}
+
+bg_finish ()
+{
+  bg_rc=0
+  wait "$bg_pid" || bg_rc=$?
+  bg_pid_done=$bg_pid
+  bg_pid=""
+}
+
+assert_no_procs ()
+{
+  # The killed process's children are reaped by it before it dies; give
+  # the kernel a moment to finish removing them.
+  i=0
+  while left=$(pgrep -s "$bg_pid_done" 2>/dev/null; pgrep -f "$tmp" 2>/dev/null); [ -n "$left" ]; do
+    i=$((i + 1))
+    if [ $i -gt 50 ]; then
+      ps -o pid,sid,args -p "$(echo $left | tr ' ' ,)" >&2 || :
+      fail "$1: processes left behind: $left"
+    fi
+    sleep 0.1
+  done
+}
+
+assert_empty_dir ()
+{
+  [ -z "$(ls -A "$1")" ] || { ls -la "$1" >&2; fail "$2: files left in $1"; }
+}

@@ -18,17 +18,17 @@
 hold_tools ()
 {
   mkdir -p "$tmp/bin"
-  for tool; do
-    real=$(command -v "$tool") || fail "hold_tools: $tool not found"
-    cat > "$tmp/bin/$tool" <<EOS
+  for _tool; do
+    _real=$(command -v "$_tool") || fail "hold_tools: $_tool not found"
+    cat > "$tmp/bin/$_tool" <<EOS
 #!/bin/sh
-if [ "\${FAULT_HOLD:-}" = $tool ]; then
+if [ "\${FAULT_HOLD:-}" = $_tool ]; then
   echo \$\$ > "$tmp/held"
   read go < "$tmp/go"
 fi
-exec $real "\$@"
+exec $_real "\$@"
 EOS
-    chmod 0755 "$tmp/bin/$tool"
+    chmod 0755 "$tmp/bin/$_tool"
   done
   [ -p "$tmp/go" ] || mkfifo "$tmp/go"
   PATH="$tmp/bin:$PATH"
@@ -62,20 +62,21 @@ _kill_bg ()
 }
 cleanup_fn _kill_bg
 
+# (No local variables in sh: names here start with _.)
 _wait_for ()
 {
-  what=$1
+  _what=$1
   shift
-  i=0
+  _i=0
   until "$@"; do
-    i=$((i + 1))
-    if [ $i -gt 1500 ]; then
+    _i=$((_i + 1))
+    if [ $_i -gt 1500 ]; then
       cat "$tmp/bg.log" >&2
-      fail "timed out waiting for $what"
+      fail "timed out waiting for $_what"
     fi
     if [ -n "$bg_pid" ] && ! kill -0 "$bg_pid" 2>/dev/null; then
       cat "$tmp/bg.log" >&2
-      fail "the command exited while the test waited for $what"
+      fail "the command exited while the test waited for $_what"
     fi
     sleep 0.02
   done
@@ -103,12 +104,12 @@ assert_no_procs ()
 {
   # The killed process's children are reaped by it before it dies; give
   # the kernel a moment to finish removing them.
-  i=0
-  while left=$(pgrep -s "$bg_pid_done" 2>/dev/null; pgrep -f "$tmp" 2>/dev/null); [ -n "$left" ]; do
-    i=$((i + 1))
-    if [ $i -gt 50 ]; then
-      ps -o pid,sid,args -p "$(echo $left | tr ' ' ,)" >&2 || :
-      fail "$1: processes left behind: $left"
+  _i=0
+  while _left=$(pgrep -s "$bg_pid_done" 2>/dev/null; pgrep -f "$tmp" 2>/dev/null); [ -n "$_left" ]; do
+    _i=$((_i + 1))
+    if [ $_i -gt 50 ]; then
+      ps -o pid,sid,args -p "$(echo $_left | tr ' ' ,)" >&2 || :
+      fail "$1: processes left behind: $_left"
     fi
     sleep 0.1
   done

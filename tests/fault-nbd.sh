@@ -1,0 +1,71 @@
+#!/bin/sh
+# qemu-nbd dies in the middle of writing the output (SIGKILL, or SIGTERM,
+# on which it exits cleanly): the build fails with a message naming the
+# output, never reports success, leaves no output, no temporary file,
+# no process; an existing output (--force) is left as it was.
+. "$top_srcdir/tests/functions.sh"
+. "$top_srcdir/tests/fault-lib.sh"
+requires qemu-nbd qemu-img setsid pgrep
+
+hold_tools qemu-nbd
+
+mkdir -p "$tmp/root/etc"
+head -c 16M /dev/urandom > "$tmp/root/etc/random"
+tar -C "$tmp/root" --owner=0 --group=0 -cf "$tmp/root.tar" .
+rm -r "$tmp/root"
+cat > "$tmp/p.conf" <<EOS
+[rootfs]
+source = tar:$tmp/root.tar
+[kernel]
+image = host
+[boot]
+loader = none
+EOS
+out=$tmp/out
+mkdir "$out" "$tmp/t"
+TMPDIR=$tmp/t
+export TMPDIR
+echo "an old image" > "$tmp/old"
+
+for sig in KILL TERM; do
+  for force in "" --force; do
+    what="qemu-nbd SIG$sig while writing${force:+, $force}"
+    rm -f "$out"/*
+    [ -n "$force" ] && cp "$tmp/old" "$out/disk.qcow2"
+    start_bg env FAULT_HOLD=qemu-nbd \
+      $MKVMIMG -v build "$tmp/p.conf" -o "$out/disk.qcow2" $force
+    wait_for_file "$tmp/held"
+    nbd=$(cat "$tmp/held")
+    release_tool
+    # Once some data has reached the file.
+    _wait_for "the output to grow" sh -c \
+      '[ "$(du -k "$1"/.disk.qcow2.mkvmimg-* 2>/dev/null | cut -f1)" -gt 1024 ]' \
+      sh "$out"
+    grep -q "mkvmimg: built" "$tmp/bg.log" &&
+      fail "$what: the build finished before qemu-nbd could be killed"
+    kill -$sig "$nbd"
+    bg_finish
+    if [ $bg_rc -ne 1 ]; then
+      grep '^mkvmimg' "$tmp/bg.log" >&2
+      fail "$what: exit status $bg_rc, expected 1"
+    fi
+    grep -q "mkvmimg: built" "$tmp/bg.log" && fail "$what: reported success"
+    # The error names the output.
+    grep -v ': debug: ' "$tmp/bg.log" | grep -q "^mkvmimg: $out/disk.qcow2: " || {
+      grep '^mkvmimg' "$tmp/bg.log" >&2
+      fail "$what: no error naming the output"
+    }
+    assert_no_procs "$what"
+    if [ -n "$force" ]; then
+      cmp "$tmp/old" "$out/disk.qcow2" || fail "$what: the old output was changed"
+      rm "$out/disk.qcow2"
+    fi
+    assert_empty_dir "$out" "$what"
+    assert_empty_dir "$tmp/t" "$what (TMPDIR)"
+    sock=$(sed -n "s/.*libnbd's socket is //p" "$tmp/bg.log")
+    [ -n "$sock" ] && [ ! -e "$(dirname "$sock")" ] ||
+      fail "$what: libnbd's socket directory $sock left behind"
+    echo "ok: $what: $(grep -v ': debug: ' "$tmp/bg.log" | grep '^mkvmimg: .*disk.qcow2: ' | head -n 1)"
+  done
+done
+echo OK

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "build-layout.h"
 #include "child.h"
 #include "cli.h"
@@ -33,6 +34,7 @@
 #include "swap.h"
 #include "sysconfig.h"
 #include "tempfiles.h"
+#include "uuid.h"
 #include "vfat.h"
 
 #define MiB (1024ULL * 1024)
@@ -50,6 +52,8 @@ struct build_opts {
 /* Everything the build decided, shared by its stages. */
 struct build {
   struct profile *p;
+  const struct arch *arch;      /* [image] arch */
+  char *root_image;             /* buildroot rootfs.ext2 copied as root */
   const char *output;
   struct kernel kernel;
   struct rootfs_facts facts;    /* what the root source holds */
@@ -123,6 +127,8 @@ grub_config_of (const struct build *b, struct grub_config *cfg)
   cfg->timeout = (int) profile_get_int (b->p, "boot", NULL, "timeout");
   cfg->bios = b->bios;
   cfg->efi = b->efi;
+  cfg->efi_platform = b->arch->grub_efi;
+  cfg->lib_dir = profile_get (b->p, "boot", NULL, "grub-dir");
 }
 
 /* GRUB's files in the root filesystem, once the kernel is known. */
@@ -276,11 +282,11 @@ install_loader (struct build *b)
   grub_config_of (b, &cfg);
   if (b->efi) {
     const struct part *esp = &b->plan.parts[b->plan.esp];
-    CLEANUP_FREE char *efi = tmpdir_path ("BOOTX64.EFI");
-    info ("installing GRUB for UEFI");
+    const char *dest = b->arch->efi_boot_file;
+    CLEANUP_FREE char *efi = tmpdir_path (strrchr (dest, '/') + 1);
+    info ("installing GRUB for UEFI (%s)", b->arch->grub_efi);
     if (!efi || grub_make_efi (efi, &cfg) == -1 ||
-        vfat_add_file (b->working, esp->offset, efi,
-                       "/EFI/BOOT/BOOTX64.EFI") == -1)
+        vfat_add_file (b->working, esp->offset, efi, dest) == -1)
       return -1;
   }
   if (b->bios) {
@@ -320,24 +326,58 @@ copy_beside (const char *src, const char *dest, bool force)
   return 0;
 }
 
-static int
-write_machine (struct build *b, bool force)
+/* The device tree of a board that needs one: [machine] dtb, else the
+ * board's from a buildroot output.  Caller frees; NULL: none (or -1 in
+ * *err with the error reported).
+ */
+static char *
+machine_dtb (struct build *b, const struct board *board, int *err)
 {
-  CLEANUP_MACHINE struct machine *m = machine_new_default ();
-  CLEANUP_FREE char *path = xasprintf ("%s.machine", b->output);
-  const char *loader = b->plan.loader;
-  struct stat st;
+  CLEANUP_FREE char *dir = rootfs_buildroot_dir (b->p);
+  char *dtb = NULL;
 
-  if (!force && lstat (path, &st) == 0) {
-    error ("%s: exists (use --force to replace it)", path);
-    return -1;
+  *err = 0;
+  if (profile_get_path (b->p, "machine", NULL, "dtb", &dtb) == -1) {
+    *err = -1;
+    return NULL;
   }
+  if (dtb) {
+    if (access (dtb, R_OK) == -1) {
+      error_errno ("device tree %s (%s)", dtb,
+                   profile_where (b->p, "machine", NULL, "dtb"));
+      free (dtb);
+      *err = -1;
+      return NULL;
+    }
+    return dtb;
+  }
+  if (dir && board->dtb) {
+    dtb = xasprintf ("%s/%s", dir, board->dtb);
+    if (access (dtb, R_OK) == 0)
+      return dtb;
+    free (dtb);
+  }
+  return NULL;
+}
+
+/* The machine the profile describes, without the files that go beside
+ * the image (kernel, initrd and device tree keep their host paths).
+ * NULL with the error reported.
+ */
+static struct machine *
+machine_of_profile (struct build *b)
+{
+  CLEANUP_MACHINE struct machine *m = machine_new_for_arch (b->arch);
+  const char *loader = b->plan.loader;
+  const struct board *board;
+  int err;
+
   free (m->firmware);
   m->firmware = xstrdup (STREQ (loader, "uefi") ? "uefi"
                          : STREQ (loader, "none") ? "direct" : "bios");
   if (STREQ (m->firmware, "uefi")) {
-    const char *code = machine_find_ovmf_code ();
-    const char *vars = machine_find_ovmf_vars ();
+    const char *code = arch_find_fw_code (b->arch);
+    const char *vars = arch_find_fw_vars (b->arch);
     free (m->ovmf_code);
     free (m->ovmf_vars);
     m->ovmf_code = code ? xstrdup (code) : NULL;
@@ -355,18 +395,26 @@ write_machine (struct build *b, bool force)
   m->nic = xstrdup (profile_get (b->p, "machine", NULL, "nic"));
   free (m->disk_format);
   m->disk_format = xstrdup (profile_get (b->p, "image", NULL, "format"));
+  board = board_find (b->arch, m->type);
+  if (board->arch && !STREQ (board->arch, b->arch->name)) {
+    error ("%s: machine type %s is an %s board, not %s (%s)",
+           profile_where (b->p, "machine", NULL, "type"), m->type,
+           board->arch, b->arch->name,
+           profile_where (b->p, "image", NULL, "arch"));
+    return NULL;
+  }
+  m->dtb = machine_dtb (b, board, &err);
+  if (err)
+    return NULL;
   if (STREQ (loader, "none")) {
-    CLEANUP_FREE char *kernel = xasprintf ("%s.vmlinuz", b->output);
-    CLEANUP_FREE char *initrd = xasprintf ("%s.initrd", b->output);
-    if (copy_beside (b->kernel.image, kernel, force) == -1)
-      return -1;
-    m->kernel = xstrdup (kernel);
-    if (b->kernel.initrd) {
-      if (copy_beside (b->kernel.initrd, initrd, force) == -1)
-        return -1;
-      m->initrd = xstrdup (initrd);
-    }
-    m->cmdline = xstrdup (b->cmdline);
+    m->kernel = b->kernel.image ? xstrdup (b->kernel.image) : NULL;
+    m->initrd = b->kernel.initrd ? xstrdup (b->kernel.initrd) : NULL;
+    m->cmdline = b->cmdline ? xstrdup (b->cmdline) : NULL;
+  }
+  else if (m->dtb || board->dtb) {
+    error ("machine type %s boots its kernel directly with a device tree: "
+           "it needs [boot] loader = none, not %s", m->type, loader);
+    return NULL;
   }
   for (size_t i = 0; i < profile_count (b->p, "device"); ++i) {
     const char *name = profile_section_name (b->p, "device", i);
@@ -375,7 +423,194 @@ write_machine (struct build *b, bool force)
     machine_add_device (m, name, profile_get (b->p, "device", name, "type"),
                         props);
   }
+  if (machine_check_board (m, profile_where (b->p, "machine", NULL,
+                                             "type")) == -1)
+    return NULL;
+
+  struct machine *ret = m;
+  m = NULL;
+  return ret;
+}
+
+static int
+write_machine (struct build *b, bool force)
+{
+  CLEANUP_MACHINE struct machine *m = machine_of_profile (b);
+  CLEANUP_FREE char *path = xasprintf ("%s.machine", b->output);
+  struct stat st;
+
+  if (!m)
+    return -1;
+  if (!force && lstat (path, &st) == 0) {
+    error ("%s: exists (use --force to replace it)", path);
+    return -1;
+  }
+  /* A directly booted machine's files go beside the image. */
+  if (STREQ (m->firmware, "direct")) {
+    CLEANUP_FREE char *kernel = xasprintf ("%s.vmlinuz", b->output);
+    CLEANUP_FREE char *initrd = xasprintf ("%s.initrd", b->output);
+    CLEANUP_FREE char *dtb = xasprintf ("%s.dtb", b->output);
+    if (copy_beside (b->kernel.image, kernel, force) == -1)
+      return -1;
+    free (m->kernel);
+    m->kernel = xstrdup (kernel);
+    if (m->initrd) {
+      if (copy_beside (m->initrd, initrd, force) == -1)
+        return -1;
+      free (m->initrd);
+      m->initrd = xstrdup (initrd);
+    }
+    if (m->dtb) {
+      if (copy_beside (m->dtb, dtb, force) == -1)
+        return -1;
+      free (m->dtb);
+      m->dtb = xstrdup (dtb);
+    }
+  }
   return machine_write (m, path);
+}
+
+/* Before any work: what the architecture and its board can do. */
+static int
+check_arch (struct build *b)
+{
+  CLEANUP_MACHINE struct machine *m = NULL;
+  const char *loader = b->plan.loader;
+
+  if ((STREQ (loader, "bios") || STREQ (loader, "hybrid"))
+      && !b->arch->grub_bios) {
+    error ("%s: loader = %s: %s has no BIOS (use uefi or none)",
+           profile_where (b->p, "boot", NULL, "loader"), loader,
+           b->arch->name);
+    return -1;
+  }
+  if (STREQ (loader, "none") && !b->kernel.image)
+    return 0;                   /* choose_kernel says what is missing */
+  m = machine_of_profile (b);
+  return m ? 0 : -1;
+}
+
+/* The superblock of an ext2/3/4 image: its size and UUID. */
+static int
+read_ext_super (const char *path, uint64_t *bytes_rtn, char uuid_rtn[37])
+{
+  CLEANUP_CLOSE int fd = open (path, O_RDONLY | O_CLOEXEC);
+  unsigned char sb[1024];
+  uint32_t blocks, log_block;
+
+  if (fd == -1) {
+    error_errno ("%s", path);
+    return -1;
+  }
+  if (pread (fd, sb, sizeof sb, 1024) != (ssize_t) sizeof sb
+      || sb[0x38] != 0x53 || sb[0x39] != 0xef) {
+    error ("%s: not an ext2/3/4 filesystem image (no superblock magic)",
+           path);
+    return -1;
+  }
+  blocks = sb[4] | sb[5] << 8 | sb[6] << 16 | (uint32_t) sb[7] << 24;
+  log_block = sb[0x18] | sb[0x19] << 8;
+  if (log_block > 6) {
+    error ("%s: implausible block size in the superblock", path);
+    return -1;
+  }
+  *bytes_rtn = (uint64_t) blocks << (10 + log_block);
+  uuid_format (uuid_rtn, sb + 0x68);
+  return 0;
+}
+
+/* A buildroot rootfs.ext2 becomes the root filesystem as it is: copied,
+ * and grown with resize2fs to fill its partition.  Nothing is added to
+ * it, so it needs no loader (the kernel is booted directly), no
+ * [module]s and no system configuration.
+ */
+static int
+check_root_image (struct build *b, uint64_t *bytes_rtn)
+{
+  const char *loader = b->plan.loader;
+  char uuid[37];
+
+  if (!STREQ (loader, "none")) {
+    error ("%s is copied as the root filesystem, where GRUB's files "
+           "cannot be added: use [boot] loader = none (or give the "
+           "buildroot output a rootfs.tar)", b->root_image);
+    return -1;
+  }
+  if (profile_count (b->p, "module") > 0 || b->sysconf) {
+    error ("%s is copied as the root filesystem: [module]s and system "
+           "configuration cannot be added to it (give the buildroot "
+           "output a rootfs.tar)", b->root_image);
+    return -1;
+  }
+  if (read_ext_super (b->root_image, bytes_rtn, uuid) == -1)
+    return -1;
+  return 0;
+}
+
+static int
+copy_root_image (struct build *b)
+{
+  const struct part *root = &b->plan.parts[b->plan.root];
+  CLEANUP_FREE char *copy = tmpdir_path ("rootfs.ext");
+  CLEANUP_FREE char *size = NULL;
+  CLEANUP_FREE char *buf = NULL;
+  CLEANUP_CLOSE int in = -1;
+  CLEANUP_CLOSE int out = -1;
+  const char *src = b->root_image;
+  uint64_t bytes, off;
+  char uuid[37];
+  const size_t chunk = 1024 * 1024;
+
+  if (!copy || read_ext_super (b->root_image, &bytes, uuid) == -1)
+    return -1;
+  info ("copying %s as the root filesystem (%llu MiB)", b->root_image,
+        (unsigned long long) (root->size / MiB));
+  if (bytes < root->size) {
+    const char *cp[] = { "cp", "--sparse=always", "--", b->root_image,
+                         copy, NULL };
+    const char *fsck[] = { "e2fsck", "-f", "-p", copy, NULL };
+    const char *resize[] = { "resize2fs", "-p", copy, NULL, NULL };
+    struct child_opts o = CHILD_OPTS_INIT;
+    size = xasprintf ("%lluK", (unsigned long long) (root->size / 1024));
+    resize[3] = size;
+    o.stdout_fd = STDERR_FILENO;
+    /* resize2fs wants a freshly checked filesystem. */
+    if (child_run (cp, NULL) == -1 || child_run (fsck, &o) == -1
+        || child_run (resize, &o) == -1)
+      return -1;
+    bytes = root->size;
+    src = copy;
+  }
+  in = open (src, O_RDONLY | O_CLOEXEC);
+  out = open (b->working, O_WRONLY | O_CLOEXEC);
+  if (in == -1 || out == -1) {
+    error_errno ("copy %s to %s", src, b->working);
+    return -1;
+  }
+  buf = xmalloc (chunk);
+  /* The working file is sparse: zero chunks are left unwritten. */
+  for (off = 0; off < bytes; off += chunk) {
+    size_t n = bytes - off < chunk ? bytes - off : chunk;
+    ssize_t r = pread (in, buf, n, off);
+    bool zero = true;
+    if (r != (ssize_t) n) {
+      error_errno ("read %s at %llu", src, (unsigned long long) off);
+      return -1;
+    }
+    for (size_t i = 0; i < n && zero; ++i)
+      zero = buf[i] == 0;
+    if (!zero && pwrite (out, buf, n, root->offset + off) != (ssize_t) n) {
+      error_errno ("write %s", b->working);
+      return -1;
+    }
+  }
+  if (close (out) == -1) {
+    out = -1;
+    error_errno ("close %s", b->working);
+    return -1;
+  }
+  out = -1;
+  return 0;
 }
 
 /* Build the [module]s for the kernel that boots, and check that the
@@ -494,17 +729,33 @@ build (struct build_opts *o)
     goto out;
   if (kernel_from_profile (b.p, &b.kernel) == -1)
     goto out;
+  b.arch = b.kernel.arch;
 
   /* A first plan to know the loader; the sizes come after the estimate. */
   if (plan_disk (b.p, MiB, &b.plan) == -1)
     goto out;
   b.bios = STREQ (b.plan.loader, "bios") || STREQ (b.plan.loader, "hybrid");
   b.efi = STREQ (b.plan.loader, "uefi") || STREQ (b.plan.loader, "hybrid");
-  if (estimate_root (&b, &root_bytes) == -1)
+  if (check_arch (&b) == -1)
     goto out;
-  plan_free (&b.plan);
-  if (plan_disk (b.p, root_bytes, &b.plan) == -1)
-    goto out;
+  if (rootfs_image (b.p, &b.root_image) == 1) {
+    char uuid[37];
+    if (check_root_image (&b, &root_bytes) == -1 || choose_kernel (&b) == -1
+        || read_ext_super (b.root_image, &root_bytes, uuid) == -1)
+      goto out;
+    plan_free (&b.plan);
+    if (plan_disk (b.p, root_bytes, &b.plan) == -1)
+      goto out;
+    /* The copied filesystem keeps its UUID: root= names it. */
+    memcpy (b.plan.info[b.plan.root].fs_uuid, uuid, sizeof uuid);
+  }
+  else {
+    if (estimate_root (&b, &root_bytes) == -1)
+      goto out;
+    plan_free (&b.plan);
+    if (plan_disk (b.p, root_bytes, &b.plan) == -1)
+      goto out;
+  }
   b.cmdline = xasprintf ("root=UUID=%s ro %s",
                          b.plan.info[b.plan.root].fs_uuid,
                          profile_get (b.p, "kernel", NULL, "cmdline"));
@@ -518,7 +769,7 @@ build (struct build_opts *o)
     goto out;
   if (make_other_filesystems (&b) == -1)
     goto out;
-  if (populate_root (&b) == -1)
+  if (b.root_image ? copy_root_image (&b) == -1 : populate_root (&b) == -1)
     goto out;
   if (install_loader (&b) == -1)
     goto out;
@@ -536,6 +787,7 @@ build (struct build_opts *o)
   if (b.working)
     unlink (b.working);
   free (b.working);
+  free (b.root_image);
   free (b.kernel_path);
   free (b.initrd_path);
   free (b.cmdline);

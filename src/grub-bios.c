@@ -149,7 +149,7 @@ grub_install_bios (const char *image, const struct grub_config *cfg,
   core = (unsigned char *) read_whole_file (core_file, &core_len);
   if (!core)
     return -1;
-  boot_file = xasprintf ("%s/i386-pc/boot.img", GRUB_LIB_DIR);
+  boot_file = xasprintf ("%s/i386-pc/boot.img", GRUB_LIB (cfg));
   boot = (unsigned char *) read_whole_file (boot_file, &boot_len);
   if (!boot)
     return -1;

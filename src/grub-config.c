@@ -194,10 +194,11 @@ grub_mkimage (const char *platform, const char *out_file,
            platform, cfg->root_uuid ? cfg->root_uuid : "");
     return -1;
   }
-  dir = xasprintf ("%s/%s", GRUB_LIB_DIR, platform);
+  dir = xasprintf ("%s/%s", GRUB_LIB (cfg), platform);
   if (access (dir, R_OK) == -1) {
-    error_errno ("grub %s: %s (install grub-pc-bin / grub-efi-amd64-bin)",
-                 platform, dir);
+    error_errno ("grub %s: %s (install grub-pc-bin / grub-efi-amd64-bin, "
+                 "or for another architecture unpack its grub-efi-*-bin "
+                 "and set [boot] grub-dir)", platform, dir);
     return -1;
   }
 
@@ -254,9 +255,9 @@ is_module_file (const char *name)
 /* boot/grub/PLATFORM and its *.mod and *.lst files from GRUB_LIB_DIR. */
 static int
 put_module_dir (struct entry_sink *sink, const char *grubdir,
-                const char *platform)
+                const char *libdir, const char *platform)
 {
-  CLEANUP_FREE char *src = xasprintf ("%s/%s", GRUB_LIB_DIR, platform);
+  CLEANUP_FREE char *src = xasprintf ("%s/%s", libdir, platform);
   CLEANUP_FREE char *dst = xasprintf ("%s/%s", grubdir, platform);
   struct dirent **names = NULL;
   int i, n, ret = -1;
@@ -313,9 +314,11 @@ grub_rootfs_entries (const struct grub_config *cfg, struct entry_sink *sink)
   if (entry_emit_dir (sink, grubdir, 0755) == -1 ||
       entry_emit_file (sink, cfgpath, 0644, text, strlen (text)) == -1)
     return -1;
-  if (cfg->bios && put_module_dir (sink, grubdir, "i386-pc") == -1)
+  if (cfg->bios
+      && put_module_dir (sink, grubdir, GRUB_LIB (cfg), "i386-pc") == -1)
     return -1;
-  if (cfg->efi && put_module_dir (sink, grubdir, "x86_64-efi") == -1)
+  if (cfg->efi && put_module_dir (sink, grubdir, GRUB_LIB (cfg),
+                                  GRUB_EFI_PLATFORM (cfg)) == -1)
     return -1;
   return 0;
 }

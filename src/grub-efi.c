@@ -1,5 +1,7 @@
-/* GRUB for UEFI (x86_64-efi): one standalone EFI application made with
- * grub-mkimage; the caller puts it at \EFI\BOOT\BOOTX64.EFI on the ESP.
+/* GRUB for UEFI (x86_64-efi, arm64-efi: the platform comes from the
+ * architecture table): one standalone EFI application made with
+ * grub-mkimage; the caller puts it at the removable-media path on the
+ * ESP (\EFI\BOOT\BOOTX64.EFI, BOOTAA64.EFI).
  */
 #include <config.h>
 
@@ -21,5 +23,5 @@ static const char *const efi_modules[] = {
 int
 grub_make_efi (const char *out_file, const struct grub_config *cfg)
 {
-  return grub_mkimage ("x86_64-efi", out_file, cfg, efi_modules);
+  return grub_mkimage (GRUB_EFI_PLATFORM (cfg), out_file, cfg, efi_modules);
 }

@@ -18,12 +18,17 @@ struct grub_config {
   const char *cmdline;          /* appended after "root=UUID=... ro" */
   int timeout;                  /* menu timeout, seconds */
   bool bios, efi;               /* which modules to ship in /boot/grub */
+  const char *efi_platform;     /* NULL: x86_64-efi (arch.c: arm64-efi) */
+  const char *lib_dir;          /* NULL: GRUB_LIB_DIR ([boot] grub-dir) */
 };
 
 /* Where Debian's grub-pc-bin and grub-efi-amd64-bin install the
  * platform directories (i386-pc, x86_64-efi).
  */
 #define GRUB_LIB_DIR "/usr/lib/grub"
+#define GRUB_LIB(cfg) ((cfg)->lib_dir ? (cfg)->lib_dir : GRUB_LIB_DIR)
+#define GRUB_EFI_PLATFORM(cfg) \
+  ((cfg)->efi_platform ? (cfg)->efi_platform : "x86_64-efi")
 
 /* Entries for the root filesystem: /boot/grub/grub.cfg and the module
  * directories (/boot/grub/i386-pc, /boot/grub/x86_64-efi) for the

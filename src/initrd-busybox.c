@@ -1,8 +1,8 @@
 /* [kernel] initrd = busybox: a small initramfs generated without root.
  *
- * A gen_init_cpio spec is written (the host's busybox-static, the
- * kernel's disk and ext4 drivers with what they depend on, and an init
- * script) and fed through the initramfs engine's spec source into a
+ * A gen_init_cpio spec is written (a busybox-static of the image's
+ * architecture, the kernel's disk and ext4 drivers with what they depend
+ * on, and an init script) and fed through the initramfs engine's spec source into a
  * gzip'd newc segment.  The init loads the drivers, waits for root=
  * (UUID=, LABEL= or a device), mounts it and switches to it.
  */
@@ -14,21 +14,17 @@
 #include <sys/stat.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "cpio-sink.h"
 #include "cpio-spec.h"
 #include "kernel.h"
 #include "tempfiles.h"
 
-#define BUSYBOX "/bin/busybox"
-
-/* Drivers the root filesystem may need, by module name: whichever of
- * them the kernel has as modules are included (with their
- * dependencies); the rest are built in or not needed.
+/* The drivers the root filesystem may need are the arch's
+ * initrd_drivers (arch.c), by module name: whichever of them the kernel
+ * has as modules are included (with their dependencies); the rest are
+ * built in or not needed.
  */
-static const char *const wanted[] = {
-  "virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci",
-  "ata_piix", "crc32c_generic", "ext4", NULL
-};
 
 static const char init_script[] =
   "#!/bin/sh\n"
@@ -173,7 +169,8 @@ spec_parents (FILE *fp, const char *path, struct strv *dirs)
 
 static int
 write_spec (const char *spec, const char *init, const char *modlist,
-            const char *moddir, const char *release, const struct strv *order)
+            const char *busybox, const char *moddir, const char *release,
+            const struct strv *order)
 {
   CLEANUP_FCLOSE FILE *fp = fopen (spec, "w");
   CLEANUP_FCLOSE FILE *ml = fopen (modlist, "w");
@@ -195,7 +192,7 @@ write_spec (const char *spec, const char *init, const char *modlist,
            "file /bin/busybox %s 0755 0 0\n"
            "slink /bin/sh busybox 0777 0 0\n"
            "file /init %s 0755 0 0\n"
-           "file /etc/modules %s 0644 0 0\n", BUSYBOX, init, modlist);
+           "file /etc/modules %s 0644 0 0\n", busybox, init, modlist);
   for (size_t i = 0; i < order->len; ++i) {
     CLEANUP_FREE char *dest = xasprintf ("/lib/modules/%s/%s", release,
                                          order->v[i]);
@@ -228,18 +225,28 @@ initrd_busybox_make (const struct kernel *k, char **initrd_rtn)
 
   if (!spec || !init || !modlist || !out)
     return -1;
-  if (access (BUSYBOX, X_OK) == -1) {
-    error ("[kernel] initrd = busybox needs %s (install busybox-static: "
-           "see setup.sh)", BUSYBOX);
+  if (access (k->busybox, X_OK) == -1) {
+    if (arch_host () == k->arch)
+      error ("[kernel] initrd = busybox needs %s (install busybox-static: "
+             "see setup.sh)", k->busybox);
+    else
+      error_errno ("[kernel] initrd = busybox for %s needs an %s "
+                   "busybox-static: set [kernel] busybox (Debian's "
+                   "busybox-static:%s, unpacked with dpkg-deb -x): %s",
+                   k->arch->name, k->arch->name, k->arch->debian,
+                   k->busybox);
     return -1;
   }
+  /* The initrd's /init runs it: the host's would not run in the guest. */
+  if (arch_check_elf (k->arch, k->busybox, "[kernel] busybox") == -1)
+    return -1;
   moddir = k->modules ? xstrdup (k->modules)
     : xasprintf ("/lib/modules/%s", k->release);
   if (stat (moddir, &st) == 0) {
     deps = read_modules_dep (moddir, &ndeps);
     if (!deps)
       return -1;
-    for (const char *const *w = wanted; *w; ++w)
+    for (const char *const *w = k->arch->initrd_drivers; *w; ++w)
       for (size_t i = 0; i < ndeps; ++i)
         if (is_module (deps[i].path, *w)) {
           add_ordered (deps, ndeps, deps[i].path, &order);
@@ -260,7 +267,8 @@ initrd_busybox_make (const struct kernel *k, char **initrd_rtn)
     }
     close (ifd);
   }
-  if (write_spec (spec, init, modlist, moddir, k->release, &order) == -1)
+  if (write_spec (spec, init, modlist, k->busybox, moddir, k->release,
+                  &order) == -1)
     goto out;
   info ("generating a busybox initrd with %zu driver module(s)", order.len);
   fd = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

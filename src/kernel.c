@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "child.h"
 #include "tempfiles.h"
 #include "entries.h"
 #include "kernel.h"
 #include "profile.h"
+#include "rootfs.h"
 
 /* x86 boot protocol: "HdrS" at 0x202, and at 0x20e a 16-bit pointer
  * (minus 0x200) to a NUL-terminated version string, "6.1.0-56-amd64
@@ -55,6 +57,46 @@ kernel_release_of (const char *image)
 }
 
 char *
+kernel_release_any (const char *image)
+{
+  CLEANUP_CLOSE int fd = open (image, O_RDONLY | O_CLOEXEC);
+  CLEANUP_FREE char *text = NULL;
+  static const char banner[] = "Linux version ";
+  const char *base = strrchr (image, '/');
+  unsigned char magic[4];
+  size_t len;
+  char *v;
+
+  if (fd == -1) {
+    error_errno ("kernel image %s", image);
+    return NULL;
+  }
+  if (pread (fd, magic, 4, 0x202) == 4 && memcmp (magic, "HdrS", 4) == 0)
+    return kernel_release_of (image);
+  /* Debian installs /boot/vmlinuz-RELEASE. */
+  base = base ? base + 1 : image;
+  if (STRPREFIX (base, "vmlinuz-") && base[8])
+    return xstrdup (base + 8);
+  /* An uncompressed image carries the banner of /proc/version. */
+  text = read_whole_file (image, &len);
+  if (!text)
+    return NULL;
+  v = memmem (text, len, banner, sizeof banner - 1);
+  if (v) {
+    size_t off = v - text + sizeof banner - 1;
+    size_t n = 0;
+    while (off + n < len && text[off + n] > ' ' && text[off + n] < 127)
+      n++;
+    if (n > 0 && n < 128)
+      return xasprintf ("%.*s", (int) n, text + off);
+  }
+  error ("kernel image %s: cannot tell its release (not an x86 bzImage, "
+         "not named vmlinuz-RELEASE, no version banner: a compressed "
+         "zImage?); give [kernel] release", image);
+  return NULL;
+}
+
+char *
 kernel_find_host (void)
 {
   DIR *dir = opendir ("/boot");
@@ -90,6 +132,7 @@ kernel_free (struct kernel *k)
   free (k->initrd);
   free (k->modules);
   free (k->release);
+  free (k->busybox);
   memset (k, 0, sizeof *k);
 }
 
@@ -101,7 +144,7 @@ is_dir (const char *path)
 }
 
 /* [kernel] tree = DIR: a kernel build tree.  The image from
- * arch/x86/boot/bzImage, the release from include/config/kernel.release,
+ * arch/x86/boot/bzImage (the arch's: arch/arm64/boot/Image), the release from include/config/kernel.release,
  * and, when modules were built (modules.order), `make modules_install`
  * into a private staging tree.
  */
@@ -113,7 +156,7 @@ kernel_from_tree (const char *tree, struct kernel *k)
   CLEANUP_FREE char *order = xasprintf ("%s/modules.order", tree);
   CLEANUP_FREE char *release = NULL;
 
-  k->image = xasprintf ("%s/arch/x86/boot/bzImage", tree);
+  k->image = xasprintf ("%s/%s", tree, k->arch->kernel_build);
   if (access (k->image, R_OK) == -1) {
     error_errno ("kernel tree %s: %s (has the kernel been built?)", tree,
                  k->image);
@@ -155,19 +198,50 @@ kernel_from_profile (const struct profile *p, struct kernel *k)
   CLEANUP_FREE char *image = NULL;
   CLEANUP_FREE char *initrd = NULL;
   CLEANUP_FREE char *modules = NULL;
+  CLEANUP_FREE char *busybox = NULL;
+  CLEANUP_FREE char *buildroot = NULL;
   const char *release = profile_get (p, "kernel", NULL, "release");
+  const struct arch *host_arch = arch_host ();
   bool host;
 
   memset (k, 0, sizeof *k);
+  k->arch = arch_lookup (profile_where (p, "image", NULL, "arch"),
+                         profile_get (p, "image", NULL, "arch"));
+  if (!k->arch)
+    return -1;
   if (profile_get_path (p, "kernel", NULL, "tree", &tree) == -1 ||
       profile_get_path (p, "kernel", NULL, "image", &image) == -1 ||
       profile_get_path (p, "kernel", NULL, "initrd", &initrd) == -1 ||
-      profile_get_path (p, "kernel", NULL, "modules", &modules) == -1)
+      profile_get_path (p, "kernel", NULL, "modules", &modules) == -1 ||
+      profile_get_path (p, "kernel", NULL, "busybox", &busybox) == -1)
     return -1;
+  k->busybox = xstrdup (busybox ? busybox : "/bin/busybox");
+  /* A buildroot output brings its kernel (zImage, Image, bzImage). */
+  buildroot = rootfs_buildroot_dir (p);
+  if (!image && !tree && buildroot) {
+    CLEANUP_FREE char *br = xasprintf ("%s/%s", buildroot,
+                                       k->arch->kernel_name);
+    if (access (br, R_OK) == 0) {
+      debug ("the kernel of the buildroot output: %s", br);
+      image = br;
+      br = NULL;
+    }
+  }
+  if (host_arch != k->arch
+      && ((image && STREQ (image, "host")) || (initrd && STREQ (initrd, "host"))
+          || (modules && STREQ (modules, "host")))) {
+    error ("%s: \"host\" means this %s host's kernel, not an %s one: give "
+           "the path of an %s kernel (for example /boot/vmlinuz-* from "
+           "Debian's %s, unpacked with dpkg-deb -x)",
+           profile_where (p, "kernel", NULL, "image"),
+           host_arch ? host_arch->name : "unknown", k->arch->name,
+           k->arch->name, k->arch->kernel_package);
+    goto error;
+  }
   if (tree && image) {
     error ("%s: [kernel] takes image or tree, not both",
            profile_where (p, "kernel", NULL, "tree"));
-    return -1;
+    goto error;
   }
   if (tree) {
     if (kernel_from_tree (tree, k) == -1)
@@ -189,7 +263,7 @@ kernel_from_profile (const struct profile *p, struct kernel *k)
                  profile_where (p, "kernel", NULL, "image"));
     goto error;
   }
-  k->release = release ? xstrdup (release) : kernel_release_of (k->image);
+  k->release = release ? xstrdup (release) : kernel_release_any (k->image);
   if (!k->release)
     goto error;
 

@@ -7,17 +7,25 @@
 
 #include "entries.h"
 
+struct arch;
 struct kernel {
+  const struct arch *arch;      /* [image] arch */
   char *image;                  /* host path of the kernel image */
   char *initrd;                 /* host path, or NULL */
   char *modules;                /* host dir holding the modules tree, or NULL */
   char *release;                /* "6.1.0-56-amd64" */
+  char *busybox;                /* busybox-static for a generated initrd */
 };
 
 /* The release string of an x86 bzImage, from its setup header (the
  * kernel_version field).  Caller frees; NULL with the error reported.
  */
 char *kernel_release_of (const char *image);
+/* The same for any architecture: the bzImage header, else the file
+ * name vmlinuz-RELEASE (Debian), else the "Linux version" banner of an
+ * uncompressed image (arm64 Image).  NULL with the error reported.
+ */
+char *kernel_release_any (const char *image);
 
 /* The newest /boot/vmlinuz-* of the host ("image = host").  Caller
  * frees; NULL with the error reported.
@@ -33,7 +41,8 @@ int kernel_from_profile (const struct profile *p, struct kernel *k);
 void kernel_free (struct kernel *k);
 
 /* [kernel] initrd = busybox: generate an initrd for k (see
- * initrd-busybox.c) in the private working directory.  Caller frees the
+ * initrd-busybox.c) with k->busybox and the drivers of k->arch in the
+ * private working directory.  Caller frees the
  * name.  0 or -1.
  */
 int initrd_busybox_make (const struct kernel *k, char **initrd_rtn);

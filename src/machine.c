@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "machine.h"
 #include "net.h"
 #include "tempfiles.h"
@@ -16,7 +17,7 @@
 /* Allowed values of the keys that take one word from a list. */
 static const char *const firmwares[] = { "bios", "uefi", "direct", NULL };
 static const char *const disks[] = {
-  "virtio", "ide", "scsi", "nvme", "none", NULL
+  "virtio", "ide", "scsi", "nvme", "sd", "none", NULL
 };
 static const char *const disk_formats[] = { "qcow2", "raw", NULL };
 static const char *const nics[] = { "virtio", "e1000", "none", NULL };
@@ -32,21 +33,28 @@ set_str (char **field, const char *value)
 }
 
 struct machine *
-machine_new_default (void)
+machine_new_for_arch (const struct arch *a)
 {
   struct machine *m = xcalloc (1, sizeof *m);
+  const struct board *b = board_find (a, a->machine);
 
-  m->arch = xstrdup ("x86_64");
-  m->qemu = xstrdup ("qemu-system-x86_64");
-  m->type = xstrdup ("q35");
+  m->arch = xstrdup (a->name);
+  m->qemu = xstrdup (a->qemu);
+  m->type = xstrdup (a->machine);
   m->memory = 1ULL << 30;
   m->cpus = 2;
-  m->firmware = xstrdup ("bios");
-  m->disk = xstrdup ("virtio");
-  m->nic = xstrdup ("virtio");
-  m->console = xstrdup ("ttyS0");
+  m->firmware = xstrdup (a->grub_bios ? "bios" : "uefi");
+  m->disk = xstrdup (b->disk);
+  m->nic = xstrdup (b->pci ? "virtio" : "none");
+  m->console = xstrdup (a->console);
   m->display = xstrdup ("none");
   return m;
+}
+
+struct machine *
+machine_new_default (void)
+{
+  return machine_new_for_arch (arch_find ("x86_64"));
 }
 
 static void
@@ -118,6 +126,7 @@ machine_free (struct machine *m)
   free (m->ovmf_vars);
   free (m->kernel);
   free (m->initrd);
+  free (m->dtb);
   free (m->cmdline);
   free (m->disk);
   free (m->disk_format);
@@ -192,38 +201,31 @@ machine_size_string (uint64_t bytes)
   return xasprintf ("%llu", (unsigned long long) bytes);
 }
 
-static const char *
-first_readable (const char *const *paths)
-{
-  for (size_t i = 0; paths[i]; ++i)
-    if (access (paths[i], R_OK) == 0)
-      return paths[i];
-  return NULL;
-}
-
-/* Debian 12's ovmf package: the 4M images are the current ones, the 2M
- * names are still accepted (older or hand-made installs).
- */
+/* The firmware files are per architecture (arch.c). */
 const char *
 machine_find_ovmf_code (void)
 {
-  static const char *const paths[] = {
-    "/usr/share/OVMF/OVMF_CODE_4M.fd",
-    "/usr/share/OVMF/OVMF_CODE.fd",
-    NULL
-  };
-  return first_readable (paths);
+  return arch_find_fw_code (arch_find ("x86_64"));
 }
 
 const char *
 machine_find_ovmf_vars (void)
 {
-  static const char *const paths[] = {
-    "/usr/share/OVMF/OVMF_VARS_4M.fd",
-    "/usr/share/OVMF/OVMF_VARS.fd",
-    NULL
-  };
-  return first_readable (paths);
+  return arch_find_fw_vars (arch_find ("x86_64"));
+}
+
+const char *
+machine_find_fw_code (const struct machine *m)
+{
+  const struct arch *a = arch_find (m->arch);
+  return a ? arch_find_fw_code (a) : NULL;
+}
+
+const char *
+machine_find_fw_vars (const struct machine *m)
+{
+  const struct arch *a = arch_find (m->arch);
+  return a ? arch_find_fw_vars (a) : NULL;
 }
 
 /* Reading. */
@@ -318,7 +320,7 @@ resolve_path (const struct parser *p, const char *value)
 
 static const char *const machine_keys[] = {
   "arch", "qemu", "type", "memory", "cpus", "firmware", "ovmf-code",
-  "ovmf-vars", "kernel", "initrd", "cmdline", "disk", "disk-format", "nic",
+  "ovmf-vars", "kernel", "initrd", "dtb", "cmdline", "disk", "disk-format", "nic",
   "console", "name", "net", "forward", "mac", "display", "listen",
   "insecure", "vmlinux", NULL
 };
@@ -457,6 +459,10 @@ machine_key (struct parser *p, const char *key, const char *value)
   else if (STREQ (key, "initrd")) {
     free (m->initrd);
     m->initrd = resolve_path (p, value);
+  }
+  else if (STREQ (key, "dtb")) {
+    free (m->dtb);
+    m->dtb = resolve_path (p, value);
   }
   else if (STREQ (key, "cmdline"))
     set_str (&m->cmdline, value);
@@ -699,26 +705,73 @@ finish (struct parser *p)
 {
   struct machine *m = p->m;
 
-  if (p->arch_set && !STREQ (m->arch, "x86_64")) {
-    /* Other architectures: the QEMU binary and machine type follow. */
+  if (p->arch_set) {
+    const struct arch *a = arch_lookup (p->path, m->arch);
+    const struct board *b;
+    if (!a)
+      return -1;
+    /* The architecture's QEMU binary, machine type and console follow,
+     * unless the file names its own.
+     */
     if (!p->qemu_set)
-{
-      free (m->qemu);
-      m->qemu = xasprintf ("qemu-system-%s", m->arch);
-    }
+      set_str (&m->qemu, a->qemu);
     if (!p->type_set)
-      set_str (&m->type, "virt");
+      set_str (&m->type, a->machine);
     if (!p->console_set)
-      set_str (&m->console, STREQ (m->arch, "aarch64") ||
-               STREQ (m->arch, "arm") ? "ttyAMA0" : "ttyS0");
+      set_str (&m->console, a->console);
+    b = board_find (a, m->type);
+    if (b->arch && !STREQ (b->arch, a->name)) {
+      error ("%s: machine type %s is an %s board, not %s", p->path,
+             m->type, b->arch, a->name);
+      return -1;
+    }
   }
+  if (machine_check_board (m, p->path) == -1)
+    return -1;
   if (STREQ (m->firmware, "direct") && !m->kernel) {
     error ("%s: firmware = direct needs a kernel", p->path);
     return -1;
   }
-  if (!STREQ (m->firmware, "direct") && (m->kernel || m->initrd))
+  if (!STREQ (m->firmware, "direct") && (m->kernel || m->initrd || m->dtb))
     warning ("%s: kernel and initrd are only used with firmware = direct",
              p->path);
+  return 0;
+}
+
+int
+machine_check_board (const struct machine *m, const char *what)
+{
+  const struct arch *a = arch_find (m->arch);
+  const struct board *b = board_find (a, m->type);
+
+  if (b->dtb && !m->dtb) {
+    error ("%s: machine type %s needs a device tree: set dtb to the "
+           "board's %s (from the kernel build or the kernel package's "
+           "/usr/lib/linux-image-*/)", what, m->type, b->dtb);
+    return -1;
+  }
+  if (b->max_memory && m->memory > b->max_memory) {
+    CLEANUP_FREE char *max = machine_size_string (b->max_memory);
+    error ("%s: machine type %s takes at most %s of memory", what, m->type,
+           max);
+    return -1;
+  }
+  if (!b->pci && (STREQ (m->disk, "virtio") || STREQ (m->disk, "scsi")
+                  || STREQ (m->disk, "nvme") || STREQ (m->disk, "ide"))) {
+    error ("%s: machine type %s has no PCI bus for a %s disk: use disk = "
+           "%s", what, m->type, m->disk, b->disk);
+    return -1;
+  }
+  if (!b->pci && !STREQ (m->nic, "none")) {
+    error ("%s: machine type %s has no PCI bus for a %s NIC: use nic = "
+           "none", what, m->type, m->nic);
+    return -1;
+  }
+  if (STREQ (m->disk, "sd") && b->pci) {
+    error ("%s: disk = sd needs a board with an SD card controller "
+           "(vexpress-a9), not %s", what, m->type);
+    return -1;
+  }
   return 0;
 }
 
@@ -878,6 +931,7 @@ write_text (const struct machine *m, const char *path, const char *dir,
     { "ovmf-vars", m->ovmf_vars, true },
     { "kernel", m->kernel, true },
     { "initrd", m->initrd, true },
+    { "dtb", m->dtb, true },
     { "cmdline", m->cmdline },
     { "disk", m->disk },
     { "disk-format", m->disk_format },

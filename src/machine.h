@@ -13,8 +13,9 @@
  *   ovmf-vars = /usr/share/OVMF/OVMF_VARS_4M.fd      (uefi: template)
  *   kernel = debian.qcow2.vmlinuz                    (direct; relative
  *   initrd = debian.qcow2.initrd                      to the .machine)
+ *   dtb = debian.qcow2.dtb                           (boards that need one)
  *   cmdline = root=UUID=... ro console=ttyS0
- *   disk = virtio | ide | scsi | nvme | none
+ *   disk = virtio | ide | scsi | nvme | sd | none
  *   disk-format = qcow2 | raw
  *   nic = virtio | e1000 | none
  *   console = ttyS0
@@ -64,6 +65,7 @@ struct machine {
   char *firmware;               /* "bios", "uefi", "direct" */
   char *ovmf_code, *ovmf_vars;
   char *kernel, *initrd, *cmdline;  /* direct boot; paths absolute once read */
+  char *dtb;                    /* device tree (direct boot), or NULL */
   char *disk;                   /* disk model */
   char *disk_format;            /* NULL: guessed from the image */
   char *nic;
@@ -95,6 +97,17 @@ int machine_set (struct machine *m, const char *what, const char *key,
 
 /* Defaults for x86_64: q35, 1G, 2 CPUs, bios, virtio disk and NIC. */
 struct machine *machine_new_default (void);
+/* Defaults for an architecture (arch.h): its QEMU binary, machine type,
+ * console, disk and firmware (bios where GRUB has a BIOS target, else
+ * uefi).
+ */
+struct arch;
+struct machine *machine_new_for_arch (const struct arch *a);
+/* What the board of the machine type needs (arch.c): a device tree,
+ * an SD card instead of PCI disks and NICs, a memory limit.  what names
+ * the origin in errors.  0 or -1.
+ */
+int machine_check_board (const struct machine *m, const char *what);
 /* Read IMAGE.machine (path of the .machine file).  Relative kernel and
  * initrd paths are made absolute.  NULL with file:line errors reported.
  */
@@ -114,6 +127,9 @@ void cleanup_machine (void *ptr);
  */
 const char *machine_find_ovmf_code (void);
 const char *machine_find_ovmf_vars (void);
+/* The same for the machine's architecture (AAVMF for aarch64). */
+const char *machine_find_fw_code (const struct machine *m);
+const char *machine_find_fw_vars (const struct machine *m);
 
 /* A size as the file writes it: "1G", "512M", "1536M", "64K", bytes
  * otherwise.  Caller frees.

@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "machine.h"
 #include "net.h"
 #include "display.h"
@@ -21,10 +21,10 @@ static const char *probe_format (const char *image);
 bool
 qemu_kvm_usable (const struct machine *m)
 {
-  struct utsname u;
+  const struct arch *a = arch_find (m->arch);
   int fd;
 
-  if (uname (&u) == -1 || !STREQ (u.machine, m->arch))
+  if (!a || a != arch_host ())
     return false;
   fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
   if (fd == -1)
@@ -122,16 +122,18 @@ add_firmware (const struct machine *m, const struct qemu_opts *opts,
               struct strv *argv)
 {
   if (STREQ (m->firmware, "uefi")) {
-    const char *code = m->ovmf_code ? m->ovmf_code : machine_find_ovmf_code ();
-    const char *vars = m->ovmf_vars ? m->ovmf_vars : machine_find_ovmf_vars ();
+    const struct arch *a = arch_find (m->arch);
+    const char *code = m->ovmf_code ? m->ovmf_code : machine_find_fw_code (m);
+    const char *vars = m->ovmf_vars ? m->ovmf_vars : machine_find_fw_vars (m);
     CLEANUP_FREE char *copy = NULL;
     CLEANUP_FREE char *code_esc = NULL;
     CLEANUP_FREE char *vars_esc = NULL;
 
     if (!code || !vars) {
-      error ("UEFI firmware: OVMF not found in /usr/share/OVMF "
-             "(install Debian's ovmf package, or set ovmf-code and "
-             "ovmf-vars in the machine file)");
+      error ("UEFI firmware for %s: %s not found (install Debian's %s "
+             "package, or set ovmf-code and ovmf-vars in the machine "
+             "file)", m->arch, a ? a->fw_code[0] : "firmware",
+             a ? a->fw_package : "firmware");
       return -1;
     }
     if (access (code, R_OK) == -1) {
@@ -159,6 +161,10 @@ add_firmware (const struct machine *m, const struct qemu_opts *opts,
     if (m->initrd) {
       strv_add (argv, "-initrd");
       strv_add (argv, m->initrd);
+    }
+    if (m->dtb) {
+      strv_add (argv, "-dtb");
+      strv_add (argv, m->dtb);
     }
     strv_add (argv, "-append");
     if (m->cmdline)
@@ -198,6 +204,13 @@ add_disk (const struct machine *m, const struct qemu_opts *opts,
       return -1;
   }
   file = opt_escape (opts->image);
+  if (STREQ (m->disk, "sd")) {
+    /* The board's own SD card controller: no -device. */
+    strv_add (argv, "-drive");
+    strv_addf (argv, "file=%s,format=%s,if=sd,index=0%s", file, format,
+               opts->snapshot ? ",snapshot=on" : "");
+    return 0;
+  }
   strv_add (argv, "-drive");
   strv_addf (argv, "file=%s,format=%s,if=none,id=disk0%s", file, format,
              opts->snapshot ? ",snapshot=on" : "");
@@ -214,7 +227,8 @@ add_disk (const struct machine *m, const struct qemu_opts *opts,
   else if (STREQ (m->disk, "nvme"))
     strv_add (argv, "nvme,drive=disk0,serial=mkvmimg0");
   else {
-    error ("disk '%s': expected virtio, ide, scsi, nvme or none", m->disk);
+    error ("disk '%s': expected virtio, ide, scsi, nvme, sd or none",
+           m->disk);
     return -1;
   }
   return 0;
@@ -363,7 +377,14 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
 {
   CLEANUP_STRV_STRUCT struct strv argv = { 0 };
   CLEANUP_FREE char *memory = machine_size_string (m->memory);
+  const struct arch *a = arch_lookup ("machine arch", m->arch);
+  const struct board *b;
 
+  if (!a)
+    return -1;
+  b = board_find (a, m->type);
+  if (machine_check_board (m, "machine") == -1)
+    return -1;
   for (size_t i = 0; opts->wrapper && opts->wrapper[i]; ++i)
     strv_add (&argv, opts->wrapper[i]);
   strv_add (&argv, m->qemu);
@@ -383,6 +404,11 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
             "which is much slower");
     strv_add (&argv, "-accel");
     strv_add (&argv, "tcg");
+    /* Boards with one CPU model (vexpress-a9) keep theirs. */
+    if (a->tcg_cpu && !b->dtb) {
+      strv_add (&argv, "-cpu");
+      strv_add (&argv, a->tcg_cpu);
+    }
   }
   strv_add (&argv, "-m");
   strv_add (&argv, memory);
@@ -401,9 +427,16 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
     strv_add (&argv, "-display");
     strv_add (&argv, "none");
   }
-  else {
+  else if (b->vga) {
     strv_add (&argv, "-vga");
     strv_add (&argv, "std");
+  }
+  else {
+    /* virt and the ARM boards: a PCI display where there is PCI. */
+    if (b->pci) {
+      strv_add (&argv, "-device");
+      strv_add (&argv, "virtio-gpu-pci");
+    }
   }
   if (opts->console_file) {
     CLEANUP_FREE char *f = opt_escape (opts->console_file);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "debootstrap.h"
 #include "entries.h"
 #include "rootfs.h"
@@ -58,8 +59,18 @@ source_entries (const struct profile *p, const char *source,
 
   if (STREQ (source, "none"))
     return 0;
-  if (STREQ (source, "busybox"))
+  if (STREQ (source, "busybox")) {
+    const char *arch = profile_get (p, "image", NULL, "arch");
+    if (arch_find (arch) != arch_host ()) {
+      error ("%s: source = busybox is made from this host's busybox, "
+             "which an %s guest cannot run: use a tar:, dir: or "
+             "buildroot: root for %s", profile_where (p, "rootfs", NULL,
+                                                      "source"),
+             arch, arch);
+      return -1;
+    }
     return source_busybox (sink);
+  }
   if (STREQ (source, "debootstrap"))
     return source_debootstrap (p, sink);
   if (colon && (STRPREFIX (source, "tar:") || STRPREFIX (source, "cpio:") ||
@@ -74,8 +85,15 @@ source_entries (const struct profile *p, const char *source,
     return source_directory (path, sink);
   if (STRPREFIX (source, "buildroot:")) {
     CLEANUP_FREE char *tar = xasprintf ("%s/rootfs.tar", path);
+    CLEANUP_FREE char *image = NULL;
     if (access (tar, R_OK) == -1) {
-      error_errno ("buildroot output %s: %s", path, tar);
+      if (rootfs_image (p, &image) == 1)
+        error ("buildroot output %s: %s is a filesystem image, copied "
+               "as the root filesystem, not a stream of files", path,
+               image);
+      else
+        error_errno ("buildroot output %s: %s (nor rootfs.ext2, .ext3 "
+                     "or .ext4)", path, tar);
       return -1;
     }
     return source_archive (tar, sink);
@@ -114,6 +132,47 @@ rootfs_entries (const struct profile *p, struct rootfs_facts *facts,
     for (size_t i = 0; i < facts->initrds.len; ++i)
       if (STREQ (facts->initrds.v[i], initrd))
         facts->initrd = xstrdup (initrd);
+  }
+  return 0;
+}
+
+char *
+rootfs_buildroot_dir (const struct profile *p)
+{
+  const char *source = profile_get (p, "rootfs", NULL, "source");
+
+  if (!source || !STRPREFIX (source, "buildroot:"))
+    return NULL;
+  return profile_resolve_path (p, "rootfs", NULL, "source",
+                               source + strlen ("buildroot:"));
+}
+
+/* buildroot writes rootfs.ext2 (BR2_TARGET_ROOTFS_EXT2; the ext3 and
+ * ext4 variants keep that name, or link rootfs.ext4 to it).  A
+ * rootfs.tar beside it is preferred: its files stream like any source.
+ */
+int
+rootfs_image (const struct profile *p, char **path_rtn)
+{
+  static const char *const names[] = {
+    "rootfs.ext4", "rootfs.ext3", "rootfs.ext2", NULL
+  };
+  CLEANUP_FREE char *dir = rootfs_buildroot_dir (p);
+  CLEANUP_FREE char *tar = NULL;
+
+  *path_rtn = NULL;
+  if (!dir)
+    return 0;
+  tar = xasprintf ("%s/rootfs.tar", dir);
+  if (access (tar, F_OK) == 0)
+    return 0;
+  for (size_t i = 0; names[i]; ++i) {
+    char *path = xasprintf ("%s/%s", dir, names[i]);
+    if (access (path, R_OK) == 0) {
+      *path_rtn = path;
+      return 1;
+    }
+    free (path);
   }
   return 0;
 }

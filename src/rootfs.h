@@ -22,6 +22,18 @@ int rootfs_entries (const struct profile *p, struct rootfs_facts *facts,
                     struct entry_sink *sink);
 void rootfs_facts_free (struct rootfs_facts *facts);
 
+/* The directory of a buildroot:DIR source (resolved like any path of
+ * the profile), or NULL for other sources.  Caller frees.
+ */
+char *rootfs_buildroot_dir (const struct profile *p);
+
+/* A buildroot output without rootfs.tar but with an ext2/3/4 image
+ * (rootfs.ext2, ...): 1 and its path (caller frees) in *path_rtn; the
+ * build copies it as the root filesystem instead of populating one.
+ * 0 for every other source.
+ */
+int rootfs_image (const struct profile *p, char **path_rtn);
+
 /* source = busybox: a root filesystem from the host's busybox-static. */
 int source_busybox (struct entry_sink *sink);
 

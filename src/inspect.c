@@ -753,8 +753,8 @@ print_system (struct out *o, ext2_filsys fs, int partition)
     const char *n = boot.v[i];
     if (!STRPREFIX (n, "initrd") && !STRPREFIX (n, "initramfs"))
       continue;
-    CLEANUP_FREE char *path = xasprintf ("/boot/%s", n);
     const char *dash = strchr (n, '-');
+    CLEANUP_FREE char *path = xasprintf ("/boot/%s", n);
     obj_begin (o, NULL);
     kv_str (o, "path", path);
     kv_str (o, "release", dash ? dash + 1 : NULL);

@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -55,6 +56,72 @@ partition_disk_size (const struct layout *l, uint64_t min_last)
   for (size_t i = 0; i < l->nparts; ++i)
     total += part_span (l->parts[i].size ? l->parts[i].size : min_last);
   return total + tail_bytes (l);
+}
+
+/* libparted is loaded when a table is written, not linked: its library
+ * constructor runs "sh -c dmidecode" (tens of milliseconds) in every
+ * process, and under AddressSanitizer it reads past a getline buffer
+ * and aborts before main.  Most commands never partition anything.
+ * The pointers take their types from <parted/parted.h>.
+ */
+#define LIBPARTED_SONAME "libparted.so.2"
+#define PED_FUNCTIONS(F) \
+  F (exception_get_handler) F (exception_set_handler) \
+  F (device_get) F (device_destroy) \
+  F (disk_type_get) F (disk_new_fresh) F (disk_set_flag) \
+  F (disk_add_partition) F (disk_commit_to_dev) F (disk_destroy) \
+  F (file_system_type_get) \
+  F (partition_new) F (partition_set_flag) F (partition_set_name) \
+  F (partition_destroy) \
+  F (geometry_new) F (geometry_destroy) \
+  F (constraint_exact) F (constraint_destroy)
+
+static struct {
+  void *handle;
+#define PED_MEMBER(name) __typeof__ (ped_##name) *name;
+  PED_FUNCTIONS (PED_MEMBER)
+#undef PED_MEMBER
+} ped;
+
+#ifdef __SANITIZE_ADDRESS__
+/* The sanitized build (configure --enable-sanitizers): libparted 3.5's
+ * constructor runs strchr past the end of a getdelim buffer, which is
+ * its bug, not ours; ASan reads this when it starts, so no file or
+ * environment variable is needed.
+ */
+const char *__asan_default_suppressions (void);
+const char *
+__asan_default_suppressions (void)
+{
+  return "interceptor_via_lib:" LIBPARTED_SONAME "\n";
+}
+#endif
+
+/* Once per process; the library stays loaded until exit. */
+static int
+load_libparted (void)
+{
+  void *h;
+
+  if (ped.handle)
+    return 0;
+  h = dlopen (LIBPARTED_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    error ("load libparted: %s", dlerror ());
+    return -1;
+  }
+#define PED_LOOKUP(name)                                        \
+  ped.name = (__typeof__ (ped.name)) dlsym (h, "ped_" #name);   \
+  if (!ped.name) {                                              \
+    error ("%s: no symbol ped_" #name ": %s", LIBPARTED_SONAME, \
+           dlerror ());                                         \
+    dlclose (h);                                                \
+    return -1;                                                  \
+  }
+  PED_FUNCTIONS (PED_LOOKUP)
+#undef PED_LOOKUP
+  ped.handle = h;
+  return 0;
 }
 
 /* libparted reports problems through an exception handler.  The default
@@ -381,17 +448,17 @@ set_type (PedPartition *pp, const struct layout *l, const struct part *p)
 {
   switch (p->type) {
   case PART_BIOS:
-    return ped_partition_set_flag (pp, PED_PARTITION_BIOS_GRUB, 1);
+    return ped.partition_set_flag (pp, PED_PARTITION_BIOS_GRUB, 1);
   case PART_ESP:
     if (l->msdos)
-      return ped_partition_set_flag (pp, PED_PARTITION_ESP, 1);
-    return ped_partition_set_flag (pp, PED_PARTITION_BOOT, 1) &&
-      ped_partition_set_flag (pp, PED_PARTITION_ESP, 1);
+      return ped.partition_set_flag (pp, PED_PARTITION_ESP, 1);
+    return ped.partition_set_flag (pp, PED_PARTITION_BOOT, 1) &&
+      ped.partition_set_flag (pp, PED_PARTITION_ESP, 1);
   case PART_SWAP:
   case PART_LINUX:
     /* The type comes from the fs_type given to ped_partition_new. */
     if (l->msdos && p->name && STREQ (p->name, "root"))
-      return ped_partition_set_flag (pp, PED_PARTITION_BOOT, 1);
+      return ped.partition_set_flag (pp, PED_PARTITION_BOOT, 1);
     return 1;
   }
   abort ();
@@ -407,7 +474,7 @@ partition_write (const char *image, struct layout *l)
   CLEANUP_CLOSE int fd = -1;
   int ret = -1;
 
-  if (plan (image, l) == -1)
+  if (plan (image, l) == -1 || load_libparted () == -1)
     return -1;
 
   /* A fresh sparse file of the right size. */
@@ -424,22 +491,22 @@ partition_write (const char *image, struct layout *l)
   fd = -1;
 
   parted_message[0] = '\0';
-  old_handler = ped_exception_get_handler ();
-  ped_exception_set_handler (exception_handler);
+  old_handler = ped.exception_get_handler ();
+  ped.exception_set_handler (exception_handler);
 
-  dev = ped_device_get (image);
+  dev = ped.device_get (image);
   if (!dev) {
     parted_error ("%s: libparted could not open the image", image);
     goto out;
   }
-  disk = ped_disk_new_fresh (dev, ped_disk_type_get (l->msdos ? "msdos"
+  disk = ped.disk_new_fresh (dev, ped.disk_type_get (l->msdos ? "msdos"
                                                      : "gpt"));
   if (!disk) {
     parted_error ("%s: create the %s table", image, l->msdos ? "msdos"
                   : "GPT");
     goto out;
   }
-  if (l->msdos && !ped_disk_set_flag (disk, PED_DISK_CYLINDER_ALIGNMENT, 0)) {
+  if (l->msdos && !ped.disk_set_flag (disk, PED_DISK_CYLINDER_ALIGNMENT, 0)) {
     parted_error ("%s: turn off cylinder alignment", image);
     goto out;
   }
@@ -459,37 +526,37 @@ partition_write (const char *image, struct layout *l)
     case PART_LINUX: fs_name = "ext2"; break;
     case PART_BIOS: default: fs_name = NULL; break;
     }
-    fs_type = fs_name ? ped_file_system_type_get (fs_name) : NULL;
-    pp = ped_partition_new (disk, PED_PARTITION_NORMAL, fs_type, start, last);
+    fs_type = fs_name ? ped.file_system_type_get (fs_name) : NULL;
+    pp = ped.partition_new (disk, PED_PARTITION_NORMAL, fs_type, start, last);
     if (!pp) {
       parted_error ("%s: partition %s", image, PNAME (p));
       goto out;
     }
     if (!set_type (pp, l, p)) {
       parted_error ("%s: partition %s: set its type", image, PNAME (p));
-      ped_partition_destroy (pp);
+      ped.partition_destroy (pp);
       goto out;
     }
-    if (!l->msdos && p->name && !ped_partition_set_name (pp, p->name)) {
+    if (!l->msdos && p->name && !ped.partition_set_name (pp, p->name)) {
       parted_error ("%s: partition %s: set its name", image, PNAME (p));
-      ped_partition_destroy (pp);
+      ped.partition_destroy (pp);
       goto out;
     }
-    geom = ped_geometry_new (dev, start, last - start + 1);
+    geom = ped.geometry_new (dev, start, last - start + 1);
     if (!geom) {
       parted_error ("%s: partition %s", image, PNAME (p));
-      ped_partition_destroy (pp);
+      ped.partition_destroy (pp);
       goto out;
     }
-    constraint = ped_constraint_exact (geom);
-    ped_geometry_destroy (geom);
-    if (!constraint || !ped_disk_add_partition (disk, pp, constraint)) {
+    constraint = ped.constraint_exact (geom);
+    ped.geometry_destroy (geom);
+    if (!constraint || !ped.disk_add_partition (disk, pp, constraint)) {
       parted_error ("%s: add partition %s at sector %lld", image, PNAME (p),
                     (long long) start);
-      ped_partition_destroy (pp);
+      ped.partition_destroy (pp);
       goto out;
     }
-    ped_constraint_destroy (constraint);
+    ped.constraint_destroy (constraint);
     constraint = NULL;
     /* Flags again: adding may have reset the system type. */
     if (!set_type (pp, l, p)) {
@@ -506,13 +573,13 @@ partition_write (const char *image, struct layout *l)
     }
   }
 
-  if (!ped_disk_commit_to_dev (disk)) {
+  if (!ped.disk_commit_to_dev (disk)) {
     parted_error ("%s: write the partition table", image);
     goto out;
   }
-  ped_disk_destroy (disk);
+  ped.disk_destroy (disk);
   disk = NULL;
-  ped_device_destroy (dev);
+  ped.device_destroy (dev);
   dev = NULL;
 
   fd = open (image, O_RDWR | O_CLOEXEC);
@@ -537,11 +604,11 @@ partition_write (const char *image, struct layout *l)
 
  out:
   if (constraint)
-    ped_constraint_destroy (constraint);
+    ped.constraint_destroy (constraint);
   if (disk)
-    ped_disk_destroy (disk);
+    ped.disk_destroy (disk);
   if (dev)
-    ped_device_destroy (dev);
-  ped_exception_set_handler (old_handler);
+    ped.device_destroy (dev);
+  ped.exception_set_handler (old_handler);
   return ret;
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <search.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <archive.h>
@@ -63,6 +64,19 @@ cmp_ino (const void *a, const void *b)
   return 0;
 }
 
+/* Is the filesystem of the output full?  A compressor that fails or
+ * stops reading most often does because of that, which is worth saying
+ * instead of EPIPE or its exit status alone.
+ */
+static bool
+output_full (const struct cpio_sink *s)
+{
+  struct statvfs sv;
+
+  return fstatvfs (s->out_fd, &sv) == 0 &&
+    (geteuid () == 0 ? sv.f_bfree : sv.f_bavail) == 0;
+}
+
 static la_ssize_t
 sink_write (struct archive *a, void *opaque, const void *buf, size_t len)
 {
@@ -71,7 +85,14 @@ sink_write (struct archive *a, void *opaque, const void *buf, size_t len)
   if (s->discard)
     return len;
   if (write_all (s->fd, buf, len) == -1) {
-    archive_set_error (a, errno, "%s", strerror (errno));
+    if (errno == EPIPE && s->pid > 0 && output_full (s))
+      errno = ENOSPC;
+    if (errno == EPIPE && s->pid > 0)
+      archive_set_error (a, EPIPE, "the compressor (%s) stopped reading; "
+                         "see its message above",
+                         compression_name (s->c));
+    else
+      archive_set_error (a, errno, "%s", strerror (errno));
     return -1;
   }
   return len;
@@ -261,8 +282,11 @@ sink_finish (struct entry_sink *sink)
   if (s->pid > 0) {
     close (s->fd);
     s->fd = -1;
-    if (compress_finish (s->c, s->pid) == -1)
+    if (compress_finish (s->c, s->pid) == -1) {
+      if (output_full (s))
+        error ("%s: %s", s->name, strerror (ENOSPC));
       ret = -1;
+    }
     s->pid = -1;
     if (ret == 0 && s->start >= 0 &&
         compress_fixup (s->c, s->out_fd, s->name, s->start) == -1)

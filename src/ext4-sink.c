@@ -15,9 +15,11 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include <archive.h>
@@ -51,12 +53,39 @@ struct ext4_sink {
   size_t isize;                 /* on-disk inode size */
 };
 
+/* The image file that the host refused a write to (a full disk), so
+ * that the error names it rather than blaming the ext4 filesystem.
+ */
+static const char *host_write_failed;
+
+/* Called by the unix io manager when a write to the image fails.  A
+ * write that a full disk cut short comes as a "short write", without
+ * errno: then the host filesystem's free space tells.
+ */
+static errcode_t
+host_write_error (io_channel channel, unsigned long block, int count,
+                  const void *data, size_t size, int actual, errcode_t err)
+{
+  struct ext4_sink *s = channel->app_data;
+  struct statvfs sv;
+
+  if (err == EXT2_ET_SHORT_WRITE && statvfs (s->image, &sv) == 0 &&
+      (geteuid () == 0 ? sv.f_bfree : sv.f_bavail) == 0)
+    err = ENOSPC;
+  if (!host_write_failed)
+    host_write_failed = s->image;
+  return err;
+}
+
 /* Report a libext2fs error about an entry, with its own text. */
 static void
 fs_error (const char *path, errcode_t err)
 {
-  if (err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL ||
-      err == ENOSPC)
+  if (host_write_failed)
+    error ("populate ext4: %s: writing %s: %s", path, host_write_failed,
+           error_message (err));
+  else if (err == EXT2_ET_BLOCK_ALLOC_FAIL ||
+           err == EXT2_ET_INODE_ALLOC_FAIL || err == ENOSPC)
     error ("populate ext4: %s: %s (the filesystem is too small for the "
            "entries)", path, error_message (err));
   else
@@ -1170,6 +1199,11 @@ ext4_sink_open (const char *name, const char *io_opts,
   s->sink.put = ext4_put;
   s->sink.finish = ext4_finish;
   s->sink.opaque = s;
+  host_write_failed = NULL;
+  if (io == unix_io_manager) {
+    fs->io->app_data = s;
+    fs->io->write_error = host_write_error;
+  }
   if (load_tree (s, EXT2_ROOT_INO, "") == -1) {
     ext4_sink_free (&s->sink);
     return NULL;
@@ -1190,6 +1224,8 @@ ext4_sink_free (struct entry_sink *sink)
   ext4_paths_free (&s->paths);
   free (s->wbuf);
   free (s->dbuf);
+  if (host_write_failed == s->image)
+    host_write_failed = NULL;
   free (s->image);
   free (s);
 }

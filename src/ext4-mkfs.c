@@ -34,7 +34,8 @@ prepare_image (const char *image, uint64_t offset, uint64_t size)
   struct stat st;
   bool extended = false;
 
-  fd = open (image, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  /* Private if created here: a filesystem that will hold secrets. */
+  fd = open (image, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd == -1) {
     error_errno ("mkfs ext4: open %s", image);
     return -1;

@@ -477,8 +477,10 @@ partition_write (const char *image, struct layout *l)
   if (plan (image, l) == -1 || load_libparted () == -1)
     return -1;
 
-  /* A fresh sparse file of the right size. */
-  fd = open (image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  /* A fresh sparse file of the right size, private: it will hold the
+   * image's password hashes and keys.
+   */
+  fd = open (image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd == -1) {
     error_errno ("create %s", image);
     return -1;

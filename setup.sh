@@ -15,7 +15,7 @@ PACKAGES="
   qemu-utils qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin grub-common
   mtools dosfstools e2fsprogs fdisk parted
   gdisk
-  procps
+  procps time
   zlib1g-dev liblzma-dev libbz2-dev
   debootstrap mmdebstrap busybox-static
   openssh-client

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "mkvmimg.h"
-#include "arch.h"
 #include "cache.h"
 #include "child.h"
 #include "debootstrap.h"
@@ -39,6 +38,7 @@ struct base_spec {
   const char *tool;             /* "mmdebstrap" or "debootstrap" */
   char *tool_version;
   const char *suite, *mirror, *variant, *arch;
+  const char *security_mirror;  /* NULL: no SUITE-security/-updates */
   struct strv components, include, exclude;
   char *run;                    /* in_target_describe */
 };
@@ -115,12 +115,24 @@ tool_version (const char *tool)
   return out;
 }
 
+/* Whether the suite has SUITE-security and SUITE-updates (every
+ * release does; the development suites do not).
+ */
+static bool
+has_updates (const char *suite)
+{
+  return !STREQ (suite, "sid") && !STREQ (suite, "unstable") &&
+    !STREQ (suite, "experimental") && !STREQ (suite, "rc-buggy");
+}
+
 static int
 base_spec_of (const struct profile *p, struct base_spec *s)
 {
   const char *bootstrap = profile_get (p, "rootfs", NULL, "bootstrap");
   const char *kpkg = profile_get (p, "kernel", NULL, "package");
-  const struct arch *a;
+
+  if (!kpkg)
+    kpkg = "linux-image-amd64";
 
   memset (s, 0, sizeof *s);
   if (STREQ (bootstrap, "auto"))
@@ -140,26 +152,11 @@ base_spec_of (const struct profile *p, struct base_spec *s)
   }
   s->suite = profile_get (p, "rootfs", NULL, "suite");
   s->mirror = profile_get (p, "rootfs", NULL, "mirror");
+  if (profile_get_bool (p, "rootfs", NULL, "updates") &&
+      has_updates (profile_get (p, "rootfs", NULL, "suite")))
+    s->security_mirror = profile_get (p, "rootfs", NULL, "security-mirror");
   s->variant = profile_get (p, "rootfs", NULL, "variant");
   s->arch = profile_get (p, "rootfs", NULL, "architecture");
-  a = arch_find_debian (s->arch);
-  if (!a) {
-    error ("%s: [rootfs] architecture %s is not one mkvmimg knows",
-           profile_where (p, "rootfs", NULL, "architecture"), s->arch);
-    return -1;
-  }
-  if (!STREQ (a->name, profile_get (p, "image", NULL, "arch"))) {
-    error ("%s: [rootfs] architecture = %s does not match [image] arch "
-           "= %s (%s)", profile_where (p, "rootfs", NULL, "architecture"),
-           s->arch, profile_get (p, "image", NULL, "arch"),
-           profile_where (p, "image", NULL, "arch"));
-    return -1;
-  }
-  /* Package scripts run inside the foreign root: binfmt_misc. */
-  if (arch_check_foreign_exec (a, "[rootfs] source = debootstrap") == -1)
-    return -1;
-  if (!kpkg)
-    kpkg = a->kernel_package;
   if (strspn (s->suite, "abcdefghijklmnopqrstuvwxyz0123456789-.") !=
       strlen (s->suite) || !*s->suite) {
     error ("%s: [rootfs] suite: '%s' is not a suite name",
@@ -170,6 +167,20 @@ base_spec_of (const struct profile *p, struct base_spec *s)
     error ("%s: [rootfs] mirror: '%s' is not a URL",
            profile_where (p, "rootfs", NULL, "mirror"), s->mirror);
     return -1;
+  }
+  if (s->security_mirror &&
+      (strpbrk (s->security_mirror, " \t\n'\"\\") ||
+       !strstr (s->security_mirror, ":"))) {
+    error ("%s: [rootfs] security-mirror: '%s' is not a URL",
+           profile_where (p, "rootfs", NULL, "security-mirror"),
+           s->security_mirror);
+    return -1;
+  }
+  if (s->security_mirror && STREQ (s->tool, "debootstrap")) {
+    warning ("[rootfs] updates: debootstrap bootstraps %s alone, without "
+             "%s-security and %s-updates (install mmdebstrap, or set "
+             "updates = no)", s->suite, s->suite, s->suite);
+    s->security_mirror = NULL;
   }
   if (STREQ (s->tool, "debootstrap") &&
       !STREQ (s->variant, "minbase") && !STREQ (s->variant, "buildd") &&
@@ -222,10 +233,12 @@ base_key_text (const struct base_spec *s)
 
   return xasprintf ("mkvmimg debian base 1\ntool=%s\nsuite=%s\nmirror=%s\n"
                     "variant=%s\narchitecture=%s\ncomponents=%s\n"
-                    "include=%s\nexclude=%s\nsource-date-epoch=%s\n%s",
+                    "include=%s\nexclude=%s\nsource-date-epoch=%s\n"
+                    "security-mirror=%s\n%s",
                     s->tool_version, s->suite, s->mirror, s->variant,
                     s->arch, components, include, exclude,
-                    epoch ? epoch : "", s->run);
+                    epoch ? epoch : "",
+                    s->security_mirror ? s->security_mirror : "", s->run);
 }
 
 static char *
@@ -236,8 +249,10 @@ base_info_text (const struct base_spec *s)
 
   for (const char *r = s->run; (r = strstr (r, "run ")) != NULL; r += 4)
     nrun++;
-  return xasprintf ("%s %s %s %s%s%s%s%s (%s)\n", s->suite, s->variant,
-                    s->arch, s->mirror, *include ? " +" : "", include,
+  return xasprintf ("%s %s %s %s%s%s%s%s%s (%s)\n", s->suite, s->variant,
+                    s->arch, s->mirror,
+                    s->security_mirror ? " +updates" : "",
+                    *include ? " +" : "", include,
                     s->exclude.len ? " -excludes" : "",
                     nrun ? " +run" : "", s->tool_version);
 }
@@ -331,7 +346,16 @@ run_mmdebstrap (const struct profile *p, const struct base_spec *s, int fd)
   in_target_mmdebstrap_hooks (p, s->exclude.v, &argv, &env);
   strv_add (&argv, s->suite);
   strv_add (&argv, "-");
-  strv_add (&argv, s->mirror);
+  if (s->security_mirror) {
+    /* Full sources lines: they also become the image's APT sources. */
+    CLEANUP_FREE char *words = join (&s->components, " ");
+    strv_addf (&argv, "deb %s %s %s", s->mirror, s->suite, words);
+    strv_addf (&argv, "deb %s %s-updates %s", s->mirror, s->suite, words);
+    strv_addf (&argv, "deb %s %s-security %s", s->security_mirror, s->suite,
+               words);
+  }
+  else
+    strv_add (&argv, s->mirror);
   o.stdout_fd = fd;
   o.env = env.v;
   pid = child_start ((const char *const *) argv.v, &o);

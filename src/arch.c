@@ -42,7 +42,7 @@ static const char *const x86_drivers[] = {
 };
 static const char *const arm_drivers[] = {
   "virtio_mmio", "virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod",
-  "nvme", "mmci", "mmc_block", "crc32c_generic", "ext4", NULL
+  "nvme", "armmmci", "mmc_block", "crc32c_generic", "ext4", NULL
 };
 
 static const struct arch arches[] = {
@@ -94,14 +94,14 @@ static const struct { const char *alias, *name; } aliases[] = {
 /* Boards whose devices differ from the generic PC / virt machine. */
 static const struct board boards[] = {
   /* Versatile Express with a Cortex-A9 tile: no PCI, its disk is the
-   * PL181 SD card controller (Linux: mmci, /dev/mmcblk0), at most 1G
+   * PL181 SD card controller (Linux: armmmci, /dev/mmcblk0), at most 1G
    * of RAM, and the kernel needs the board's device tree.
    */
   { .machine = "vexpress-a9", .arch = "armhf", .disk = "sd", .pci = false,
-    .vga = false, .dtb = "vexpress-v2p-ca9.dtb", .root_disk = "mmcblk0",
+    .vga = false, .audio = true, .dtb = "vexpress-v2p-ca9.dtb", .root_disk = "mmcblk0",
     .max_memory = 1ULL << 30 },
   { .machine = "vexpress-a15", .arch = "armhf", .disk = "sd", .pci = false,
-    .vga = false, .dtb = "vexpress-v2p-ca15-tc1.dtb",
+    .vga = false, .audio = true, .dtb = "vexpress-v2p-ca15-tc1.dtb",
     .root_disk = "mmcblk0", .max_memory = 2ULL << 30 },
 };
 

@@ -39,6 +39,8 @@ struct board {
   const char *disk;             /* default [machine] disk */
   bool pci;                     /* has a PCI bus (virtio-*-pci, e1000) */
   bool vga;                     /* takes -vga std */
+  bool audio;                   /* has a sound chip: given a silent
+                                   audio backend */
   const char *dtb;              /* device tree it needs, or NULL: none
                                    (QEMU generates one, or ACPI) */
   const char *root_disk;        /* the disk's name in Linux: "mmcblk0" */

@@ -208,6 +208,21 @@ plan_disk (const struct profile *p, uint64_t root_bytes,
     }
     plan->layout.disk_size = given ? given : needed;
   }
+  /* QEMU's SD card emulation takes only power-of-two sizes. */
+  if (STREQ (profile_get (p, "machine", NULL, "disk"), "sd")) {
+    uint64_t pow2 = MiB;
+    while (pow2 < plan->layout.disk_size)
+      pow2 <<= 1;
+    if (given && given != pow2) {
+      error ("image size %llu MiB: an SD card (disk = sd) must be a power "
+             "of two in size, such as %llu MiB (%s)",
+             (unsigned long long) (given / MiB),
+             (unsigned long long) (pow2 / MiB),
+             profile_where (p, "image", NULL, "size"));
+      return -1;
+    }
+    plan->layout.disk_size = pow2;
+  }
 
   uuid_make (plan->layout.disk_uuid, seed, "disk");
   plan->layout.disk_signature = uuid_make32 (seed, "mbr");

@@ -457,6 +457,11 @@ qemu_build_argv (const struct machine *m, const struct qemu_opts *opts,
     strv_add (&argv, "-serial");
     strv_add (&argv, "mon:stdio");
   }
+  if (b->audio) {
+    /* Else its codec tries every host sound system, noisily. */
+    strv_add (&argv, "-audiodev");
+    strv_add (&argv, "none,id=noaudio");
+  }
   if (!opts->reboot)
     strv_add (&argv, "-no-reboot");
   if (opts->gdb_port > 0) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "cache.h"
 #include "child.h"
 #include "debootstrap.h"
@@ -130,9 +131,7 @@ base_spec_of (const struct profile *p, struct base_spec *s)
 {
   const char *bootstrap = profile_get (p, "rootfs", NULL, "bootstrap");
   const char *kpkg = profile_get (p, "kernel", NULL, "package");
-
-  if (!kpkg)
-    kpkg = "linux-image-amd64";
+  const struct arch *a;
 
   memset (s, 0, sizeof *s);
   if (STREQ (bootstrap, "auto"))
@@ -157,6 +156,24 @@ base_spec_of (const struct profile *p, struct base_spec *s)
     s->security_mirror = profile_get (p, "rootfs", NULL, "security-mirror");
   s->variant = profile_get (p, "rootfs", NULL, "variant");
   s->arch = profile_get (p, "rootfs", NULL, "architecture");
+  a = arch_find_debian (s->arch);
+  if (!a) {
+    error ("%s: [rootfs] architecture %s is not one mkvmimg knows",
+           profile_where (p, "rootfs", NULL, "architecture"), s->arch);
+    return -1;
+  }
+  if (!STREQ (a->name, profile_get (p, "image", NULL, "arch"))) {
+    error ("%s: [rootfs] architecture = %s does not match [image] arch "
+           "= %s (%s)", profile_where (p, "rootfs", NULL, "architecture"),
+           s->arch, profile_get (p, "image", NULL, "arch"),
+           profile_where (p, "image", NULL, "arch"));
+    return -1;
+  }
+  /* Package scripts run inside the foreign root: binfmt_misc. */
+  if (arch_check_foreign_exec (a, "[rootfs] source = debootstrap") == -1)
+    return -1;
+  if (!kpkg)
+    kpkg = a->kernel_package;
   if (strspn (s->suite, "abcdefghijklmnopqrstuvwxyz0123456789-.") !=
       strlen (s->suite) || !*s->suite) {
     error ("%s: [rootfs] suite: '%s' is not a suite name",

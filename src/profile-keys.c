@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "profile.h"
 #include "profile-keys.h"
 
@@ -76,6 +77,75 @@ partition_label_default (const struct profile *p, const char *name)
   return NULL;
 }
 
+/* Defaults that follow [image] arch and [machine] type (arch.c). */
+static const struct arch *
+image_arch (const struct profile *p)
+{
+  const struct arch *a = arch_find (profile_get (p, "image", NULL, "arch"));
+  return a ? a : arch_find ("x86_64");
+}
+
+static const struct board *
+image_board (const struct profile *p)
+{
+  return board_find (image_arch (p), profile_get (p, "machine", NULL, "type"));
+}
+
+static const char *
+arch_debian_default (const struct profile *p, const char *name)
+{
+  return image_arch (p)->debian;
+}
+
+static const char *
+arch_qemu_default (const struct profile *p, const char *name)
+{
+  return image_arch (p)->qemu;
+}
+
+static const char *
+arch_machine_default (const struct profile *p, const char *name)
+{
+  return image_arch (p)->machine;
+}
+
+static const char *
+board_disk_default (const struct profile *p, const char *name)
+{
+  return image_board (p)->disk;
+}
+
+static const char *
+board_nic_default (const struct profile *p, const char *name)
+{
+  return image_board (p)->pci ? "virtio" : "none";
+}
+
+static const char *
+arch_console_default (const struct profile *p, const char *name)
+{
+  return image_arch (p)->console;
+}
+
+/* x86: the screen and the first serial port; ARM: the PL011 UART. */
+static const char *
+arch_cmdline_default (const struct profile *p, const char *name)
+{
+  return image_arch (p)->grub_bios ? "console=tty0 console=ttyS0,115200"
+    : "console=ttyAMA0,115200";
+}
+
+/* hybrid where GRUB has a BIOS target; boards with a device tree boot
+ * their kernel directly; the others through UEFI.
+ */
+static const char *
+arch_loader_default (const struct profile *p, const char *name)
+{
+  if (image_arch (p)->grub_bios)
+    return "hybrid";
+  return image_board (p)->dtb ? "none" : "uefi";
+}
+
 #define S PT_STRING
 #define P PT_PATH
 #define Z PT_SIZE
@@ -100,8 +170,8 @@ const struct profile_key profile_keys[] = {
     "partition table type", "msdos" },
   { "image", "seed", S, NULL, NULL, 0, NULL,
     "seed for UUIDs; unset: random, set: reproducible", "my-image-1" },
-  { "image", "arch", E, "x86_64", "x86_64", 0, NULL,
-    "architecture of the image", "x86_64" },
+  { "image", "arch", E, "x86_64", "x86_64|aarch64|armhf", 0, NULL,
+    "architecture of the image", "aarch64" },
   { "image", "output", P, NULL, NULL, 0, NULL,
     "output file; unset: -o, or mkvmimg.qcow2", "debian.qcow2" },
 
@@ -116,7 +186,10 @@ const struct profile_key profile_keys[] = {
   { "rootfs", "components", L, "main", NULL, 0, NULL, "debootstrap: the archive components", "main contrib" },
   { "rootfs", "include", L, NULL, NULL, 0, NULL, "debootstrap: packages installed as well", "openssh-server vim" },
   { "rootfs", "exclude", L, NULL, NULL, 0, NULL, "debootstrap: packages left out (mmdebstrap: purged)", "tzdata" },
-  { "rootfs", "architecture", E, "amd64", "amd64", 0, NULL, "debootstrap: the Debian architecture", "amd64" },
+  { "rootfs", "architecture", E, NULL, "amd64|arm64|armhf", 0,
+    arch_debian_default,
+    "debootstrap: the Debian architecture; default from [image] arch",
+    "arm64" },
   { "rootfs", "updates", B, "yes", NULL, 0, NULL, "debootstrap: also the suite's security and stable updates (SUITE-security, SUITE-updates)", "no" },
   { "rootfs", "security-mirror", S, "http://deb.debian.org/debian-security", NULL, 0, NULL, "debootstrap: the mirror of SUITE-security", "http://snapshot.debian.org/archive/debian-security/20250101T000000Z" },
   { "rootfs", "bootstrap", E, "auto", "auto|mmdebstrap|debootstrap", 0, NULL, "debootstrap: the tool; auto: mmdebstrap if installed", "debootstrap" },
@@ -151,12 +224,22 @@ const struct profile_key profile_keys[] = {
     "/lib/modules/6.1.0-56-amd64" },
   { "kernel", "release", S, NULL, NULL, 0, NULL,
     "kernel release; unset: read from the kernel image", "6.1.0-56-amd64" },
-  { "kernel", "cmdline", S, "console=tty0 console=ttyS0,115200", NULL, 0, NULL,
-    "kernel command line", "console=ttyS0 quiet" },
+  { "kernel", "cmdline", S, NULL, NULL, 0, arch_cmdline_default,
+    "kernel command line; default: the architecture's consoles",
+    "console=ttyS0 quiet" },
+  { "kernel", "busybox", P, NULL, NULL, 0, NULL,
+    "busybox-static binary of the image's architecture, for initrd = "
+    "busybox; unset: the host's /bin/busybox",
+    "busybox-arm64/bin/busybox" },
   { "kernel", "package", S, NULL, NULL, 0, NULL, "debootstrap: the kernel package; unset: linux-image-amd64; none", "linux-image-cloud-amd64" },
 
-  { "boot", "loader", E, "hybrid", "bios|uefi|hybrid|none", 0, NULL,
-    "boot loader installed", "bios" },
+  { "boot", "loader", E, NULL, "bios|uefi|hybrid|none", 0,
+    arch_loader_default,
+    "boot loader installed; default from the architecture and board",
+    "bios" },
+  { "boot", "grub-dir", P, "/usr/lib/grub", NULL, 0, NULL,
+    "directory holding GRUB's platform directories (i386-pc, x86_64-efi, "
+    "arm64-efi)", "grub-arm64/usr/lib/grub" },
   { "boot", "timeout", I, "1", "0..60", 0, NULL,
     "boot menu timeout in seconds", "5" },
 
@@ -164,14 +247,20 @@ const struct profile_key profile_keys[] = {
     "memory of the virtual machine", "2G" },
   { "machine", "cpus", I, "2", "1..64", 0, NULL,
     "number of virtual CPUs", "4" },
-  { "machine", "disk", E, "virtio", "virtio|ide|scsi|nvme|none", 0, NULL,
-    "disk controller model", "nvme" },
-  { "machine", "nic", E, "virtio", "virtio|e1000|none", 0, NULL,
-    "network card model", "e1000" },
-  { "machine", "qemu", P, "qemu-system-x86_64", NULL, 0, NULL,
-    "QEMU program", "/opt/qemu/bin/qemu-system-x86_64" },
-  { "machine", "type", S, "q35", "1..", 0, NULL,
-    "QEMU machine type", "pc" },
+  { "machine", "disk", E, NULL, "virtio|ide|scsi|nvme|sd|none", 0,
+    board_disk_default, "disk controller model; default from the board",
+    "nvme" },
+  { "machine", "nic", E, NULL, "virtio|e1000|none", 0, board_nic_default,
+    "network card model; default: virtio, none on boards without PCI",
+    "e1000" },
+  { "machine", "qemu", P, NULL, NULL, 0, arch_qemu_default,
+    "QEMU program; default from [image] arch",
+    "/opt/qemu/bin/qemu-system-x86_64" },
+  { "machine", "type", S, NULL, "1..", 0, arch_machine_default,
+    "QEMU machine type; default from [image] arch", "pc" },
+  { "machine", "dtb", P, NULL, NULL, 0, NULL,
+    "device tree for direct kernel boot; unset: a buildroot:DIR "
+    "source's, for boards that need one", "vexpress-v2p-ca9.dtb" },
 
   { "module", "source", P, NULL, NULL, 0, NULL,
     "source directory (Kbuild or Makefile), built against the kernel",
@@ -205,7 +294,9 @@ const struct profile_key profile_keys[] = {
   { "system", "root-ssh-key", P, NULL, NULL, 0, NULL, "public key(s) for /root/.ssh/authorized_keys", "id_ed25519.pub" },
   { "system", "timezone", S, "Etc/UTC", "1..", 0, NULL, "time zone (/etc/localtime, /etc/timezone)", "Europe/Paris" },
   { "system", "locale", S, "C.UTF-8", "1..", 0, NULL, "LANG in /etc/default/locale", "en_US.UTF-8" },
-  { "system", "serial-console", S, "ttyS0", "1..", 0, NULL, "serial port with a login prompt; none", "ttyS1" },
+  { "system", "serial-console", S, NULL, "1..", 0, arch_console_default,
+    "serial port with a login prompt; none; default from [image] arch",
+    "ttyS1" },
   { "system", "network", E, "dhcp", "dhcp|static|none", 0, NULL, "ethernet configuration (systemd-networkd)", "static" },
   { "system", "address", L, NULL, NULL, 0, NULL, "network = static: addresses with prefix length", "10.0.2.15/24" },
   { "system", "gateway", S, NULL, NULL, 0, NULL, "network = static: the default gateway", "10.0.2.2" },

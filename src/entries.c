@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -155,6 +156,7 @@ static int
 pass_entries (struct archive *ar, const char *what, struct entry_sink *sink)
 {
   struct archive_entry *entry;
+  int64_t data_end = 0;         /* where the last entry's data ended */
   int r;
 
   while ((r = archive_read_next_header (ar, &entry)) == ARCHIVE_OK ||
@@ -181,9 +183,27 @@ pass_entries (struct archive *ar, const char *what, struct entry_sink *sink)
                    archive_entry_filetype (entry) == AE_IFREG ? &data : NULL)
         == -1)
       return -1;
+    /* (A no-op when the sink read the data.) */
+    if (archive_read_data_skip (ar) < ARCHIVE_WARN) {
+      error ("%s: %s", what, archive_error_string (ar));
+      return -1;
+    }
+    data_end = archive_filter_bytes (ar, 0);
   }
   if (r != ARCHIVE_EOF) {
     error ("%s: %s", what, archive_error_string (ar));
+    return -1;
+  }
+  /* libarchive takes a tar that stops between two entries for one that
+   * merely lacks its end-of-archive blocks of zeros; every tar writer
+   * here writes them, and a copy cut short often stops on a block
+   * boundary: the rest of the root filesystem would be silently lost.
+   */
+  if ((archive_format (ar) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR &&
+      archive_filter_bytes (ar, 0) - data_end < 512) {
+    error ("%s: the tar archive ends after %" PRIi64 " bytes without its "
+           "end-of-archive blocks: it is truncated", what,
+           archive_filter_bytes (ar, 0));
     return -1;
   }
   return 0;

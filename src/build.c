@@ -424,7 +424,9 @@ machine_of_profile (struct build *b)
                         props);
   }
   if (machine_check_board (m, profile_where (b->p, "machine", NULL,
-                                             "type")) == -1)
+                                             profile_is_set (b->p, "machine",
+                                                             NULL, "type")
+                                             ? "type" : "disk")) == -1)
     return NULL;
 
   struct machine *ret = m;

@@ -272,6 +272,37 @@ source_archive (const char *path, struct entry_sink *sink)
 }
 
 int
+tar_check_end (const char *path)
+{
+  char tail[1024];
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t r;
+
+  if (fd == -1 || fstat (fd, &st) == -1) {
+    error_errno ("%s", path);
+    if (fd >= 0)
+      close (fd);
+    return -1;
+  }
+  r = st.st_size >= (off_t) sizeof tail && st.st_size % 512 == 0
+    ? pread (fd, tail, sizeof tail, st.st_size - sizeof tail) : 0;
+  close (fd);
+  if (r == -1) {
+    error_errno ("read %s", path);
+    return -1;
+  }
+  if (r != (ssize_t) sizeof tail || tail[0] ||
+      memcmp (tail, tail + 1, sizeof tail - 1) != 0) {
+    error ("%s: the tar archive (%lld bytes) does not end with its "
+           "end-of-archive blocks: it was cut short", path,
+           (long long) st.st_size);
+    return -1;
+  }
+  return 0;
+}
+
+int
 source_directory (const char *path, struct entry_sink *sink)
 {
   struct archive *ar = archive_read_disk_new ();

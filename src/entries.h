@@ -72,6 +72,12 @@ int source_archive (const char *path, struct entry_sink *sink);
 /* A directory tree on the host (owners, modes, xattrs as they are). */
 int source_directory (const char *path, struct entry_sink *sink);
 
+/* Does the uncompressed tar file path end with tar's end-of-archive
+ * blocks (1024 bytes of zeros, in whole 512-byte blocks)?  0 if so; -1
+ * with the error reported (the file was cut short) if not.
+ */
+int tar_check_end (const char *path);
+
 #endif /* MKVMIMG_ENTRIES_H */
 
 /* Generated entries (fstab, grub.cfg, ...): owned by root, timestamps

@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "child.h"
 #include "cli.h"
+#include "entries.h"
 #include "tempfiles.h"
 
 char *
@@ -181,6 +182,11 @@ cache_store_commit (const char *key, struct atomic_output *out,
   CLEANUP_FREE char *infofile = NULL, *final = NULL;
 
   if (!dir)
+    goto error;
+  /* A tool that exits 0 after writing a tarball cut short must not
+   * leave an entry that fails every build from now on.
+   */
+  if (tar_check_end (out->tmp) == -1)
     goto error;
   sum = sha256_file (out->tmp);
   if (!sum)

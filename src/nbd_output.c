@@ -593,11 +593,13 @@ write_uri (struct copy *c, const char *uri)
   return r;
 }
 
+/* Write the image under a temporary name beside output: *out is left
+ * begun, for the caller to commit (or abort) it.
+ */
 static int
 write_local (struct copy *c, const char *output, const char *format,
-             bool force)
+             bool force, struct atomic_output *out)
 {
-  struct atomic_output out;
   CLEANUP_FREE char *path = NULL;
   CLEANUP_FREE char *size = NULL;
   pid_t pid = 0;
@@ -609,11 +611,11 @@ write_local (struct copy *c, const char *output, const char *format,
     error ("%s: unknown output format '%s' (qcow2 or raw)", output, format);
     return -1;
   }
-  if (atomic_output_begin (&out, output, force) == -1)
+  if (atomic_output_begin (out, output, force) == -1)
     return -1;
   /* qemu reads "word:" at the start of a name as a protocol. */
-  path = out.tmp[0] == '/' || STRPREFIX (out.tmp, "./")
-    ? xstrdup (out.tmp) : xasprintf ("./%s", out.tmp);
+  path = out->tmp[0] == '/' || STRPREFIX (out->tmp, "./")
+    ? xstrdup (out->tmp) : xasprintf ("./%s", out->tmp);
   size = xasprintf ("%" PRIu64, c->size);
   {
     const char *qcow2_argv[] = {
@@ -643,29 +645,42 @@ write_local (struct copy *c, const char *output, const char *format,
   close_handle (c->h, pid, failed);
   c->h = NULL;
   if (failed) {
-    atomic_output_abort (&out);
-    return -1;
-  }
-  if (atomic_output_commit (&out, 0644) == -1) {
-    atomic_output_abort (&out);
+    atomic_output_abort (out);
     return -1;
   }
   return 0;
 }
 
 int
-nbd_output_write (const char *working, const char *output,
-                  const char *format, bool force)
+nbd_output_write_staged (const char *working, const char *output,
+                         const char *format, bool force,
+                         struct atomic_output *staged)
 {
   struct copy c;
   int r;
 
+  memset (staged, 0, sizeof *staged);
   if (copy_init (&c, working, output) == -1)
     return -1;
   if (nbd_output_is_uri (output))
     r = write_uri (&c, output);
   else
-    r = write_local (&c, output, format, force);
+    r = write_local (&c, output, format, force, staged);
   copy_free (&c);
   return r;
+}
+
+int
+nbd_output_write (const char *working, const char *output,
+                  const char *format, bool force)
+{
+  struct atomic_output out;
+
+  if (nbd_output_write_staged (working, output, format, force, &out) == -1)
+    return -1;
+  if (out.tmp && atomic_output_commit (&out, 0644) == -1) {
+    atomic_output_abort (&out);
+    return -1;
+  }
+  return 0;
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tempfiles.h"
+
 /* Is this output an NBD URI (nbd://, nbds://, nbd+unix://, ...)? */
 bool nbd_output_is_uri (const char *output);
 
@@ -22,5 +24,14 @@ bool nbd_output_is_uri (const char *output);
  */
 int nbd_output_write (const char *working, const char *output,
                       const char *format, bool force);
+
+/* The same, but a local output is left complete under its temporary
+ * name, staged->tmp, for the caller to rename into place together with
+ * the files that go with it (atomic_output_commit) or to remove
+ * (atomic_output_abort).  For a URI, staged->tmp is NULL.
+ */
+int nbd_output_write_staged (const char *working, const char *output,
+                             const char *format, bool force,
+                             struct atomic_output *staged);
 
 #endif /* MKVMIMG_NBD_OUTPUT_H */

@@ -307,23 +307,75 @@ install_loader (struct build *b)
   return 0;
 }
 
+/* The files a build makes (the image, its machine file, the kernel,
+ * initrd and device tree beside it), written under temporary names and
+ * renamed into place together at the end: an interrupted build never
+ * leaves a new image with an old machine file, or the other way round.
+ */
+#define MAX_STAGED 8
+struct staged {
+  struct atomic_output out[MAX_STAGED];
+  size_t n;
+};
+
+static struct atomic_output *
+stage_begin (struct staged *st, const char *final, bool force)
+{
+  struct atomic_output *out = &st->out[st->n];
+
+  if (st->n == MAX_STAGED)
+    abort ();                   /* a bug: more files than MAX_STAGED */
+  if (atomic_output_begin (out, final, force) == -1)
+    return NULL;
+  st->n++;
+  return out;
+}
+
+static void
+stage_abort (struct staged *st)
+{
+  for (size_t i = 0; i < st->n; ++i)
+    atomic_output_abort (&st->out[i]);   /* no-op once committed */
+  st->n = 0;
+}
+
+/* Rename everything into place, the first staged (the image) last. */
+static int
+stage_commit (struct staged *st)
+{
+  int r = 0;
+
+  /* The data reaches the disk first, so that the renames are quick... */
+  for (size_t i = 0; i < st->n; ++i) {
+    int fd = open (st->out[i].tmp, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      fsync (fd);
+      close (fd);
+    }
+  }
+  /* ... and no signal comes between them. */
+  signals_defer ();
+  for (size_t i = st->n; i-- > 0 && r == 0; )
+    r = atomic_output_commit (&st->out[i], 0644);
+  signals_undefer ();
+  stage_abort (st);
+  return r;
+}
+
 /* Copy a host file beside the output (the kernel and initrd of a
- * directly booted machine), atomically.
+ * directly booted machine), staged.
  */
 static int
-copy_beside (const char *src, const char *dest, bool force)
+copy_beside (struct staged *st, const char *src, const char *dest,
+             bool force)
 {
-  struct atomic_output out;
   const char *argv[] = { "cp", "--sparse=always", "--", src, NULL, NULL };
+  struct atomic_output *out = stage_begin (st, dest, force);
 
-  if (atomic_output_begin (&out, dest, force) == -1)
+  if (!out)
     return -1;
-  argv[4] = out.tmp;
-  if (child_run (argv, NULL) == -1 || atomic_output_commit (&out, 0644) == -1) {
-    atomic_output_abort (&out);
-    return -1;
-  }
-  return 0;
+  argv[4] = out->tmp;
+  return child_run (argv, NULL);
 }
 
 /* The device tree of a board that needs one: [machine] dtb, else the
@@ -434,11 +486,13 @@ machine_of_profile (struct build *b)
   return ret;
 }
 
+/* The machine file and the files beside the image, staged. */
 static int
-write_machine (struct build *b, bool force)
+write_machine (struct build *b, bool force, struct staged *staged)
 {
   CLEANUP_MACHINE struct machine *m = machine_of_profile (b);
   CLEANUP_FREE char *path = xasprintf ("%s.machine", b->output);
+  struct atomic_output *out;
   struct stat st;
 
   if (!m)
@@ -452,24 +506,30 @@ write_machine (struct build *b, bool force)
     CLEANUP_FREE char *kernel = xasprintf ("%s.vmlinuz", b->output);
     CLEANUP_FREE char *initrd = xasprintf ("%s.initrd", b->output);
     CLEANUP_FREE char *dtb = xasprintf ("%s.dtb", b->output);
-    if (copy_beside (b->kernel.image, kernel, force) == -1)
+    if (copy_beside (staged, b->kernel.image, kernel, force) == -1)
       return -1;
     free (m->kernel);
     m->kernel = xstrdup (kernel);
     if (m->initrd) {
-      if (copy_beside (m->initrd, initrd, force) == -1)
+      if (copy_beside (staged, m->initrd, initrd, force) == -1)
         return -1;
       free (m->initrd);
       m->initrd = xstrdup (initrd);
     }
     if (m->dtb) {
-      if (copy_beside (m->dtb, dtb, force) == -1)
+      if (copy_beside (staged, m->dtb, dtb, force) == -1)
         return -1;
       free (m->dtb);
       m->dtb = xstrdup (dtb);
     }
   }
-  return machine_write (m, path);
+  /* Written under the staged name, in the same directory: the relative
+   * paths in it are the same.
+   */
+  out = stage_begin (staged, path, force);
+  if (!out)
+    return -1;
+  return machine_write (m, out->tmp);
 }
 
 /* Before any work: what the architecture and its board can do. */
@@ -700,6 +760,7 @@ static int
 build (struct build_opts *o)
 {
   struct build b = { 0 };
+  struct staged staged = { .n = 0 };
   uint64_t root_bytes;
   struct stat st;
   int ret = -1;
@@ -776,16 +837,22 @@ build (struct build_opts *o)
   if (install_loader (&b) == -1)
     goto out;
   info ("writing %s", b.output);
-  if (nbd_output_write (b.working, b.output,
-                        profile_get (b.p, "image", NULL, "format"),
-                        o->force) == -1)
+  if (nbd_output_write_staged (b.working, b.output,
+                               profile_get (b.p, "image", NULL, "format"),
+                               o->force, &staged.out[0]) == -1)
     goto out;
-  if (!nbd_output_is_uri (b.output) && write_machine (&b, o->force) == -1)
+  if (staged.out[0].tmp)
+    staged.n = 1;
+  if (!nbd_output_is_uri (b.output) &&
+      write_machine (&b, o->force, &staged) == -1)
+    goto out;
+  if (stage_commit (&staged) == -1)
     goto out;
   info ("built %s", b.output);
   ret = 0;
 
  out:
+  stage_abort (&staged);
   if (b.working)
     unlink (b.working);
   free (b.working);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SIGINT (to the whole job, as ^C does) and SIGTERM (to mkvmimg alone, as
 # timeout or a CI runner does) at each stage of "build": reading the
-# sources, populating the root filesystem, the boot loader, the output;
-# with and without an existing output to replace (--force).  After each:
+# sources, populating the root filesystem, the boot loader, the output
+# (qemu-img, qemu-nbd starting, writing, the kernel copied beside the
+# image); with and without an existing output to replace (--force).  After each:
 # the exit status says which signal, no output (or the old one intact),
 # no temporary file beside the output or in $TMPDIR, no process left.
 #
@@ -14,7 +15,7 @@
 . "$top_srcdir/tests/fault-lib.sh"
 requires qemu-nbd qemu-img mke2fs grub-mkimage setsid pgrep
 
-hold_tools mke2fs grub-mkimage qemu-img qemu-nbd
+hold_tools mke2fs grub-mkimage qemu-img qemu-nbd cp
 
 make_marker_root "$tmp/root" FAULT
 tar -C "$tmp/root" --owner=0 --group=0 -cf "$tmp/root.tar" .
@@ -41,6 +42,8 @@ loader = bios
 EOS
 }
 profile "$tmp/root.tar" > "$tmp/small.conf"
+# Direct kernel boot: the kernel is copied beside the image (by cp).
+sed 's/^loader = bios$/loader = none/' "$tmp/small.conf" > "$tmp/direct.conf"
 profile "$tmp/big.tar" > "$tmp/big.conf"
 profile "$tmp/zeros.tar.gz" > "$tmp/zeros.conf"
 
@@ -155,6 +158,12 @@ for sig in INT TERM; do
       sh "$out"
     kill -STOP "$nbd"
     deliver 'built'
+
+    # The image written, the kernel being copied beside it: neither may
+    # appear (nor replace the old image) without the other.
+    run_case "output (kernel beside)" $sig $f "$tmp/direct.conf" cp
+    wait_for_file "$tmp/held"
+    deliver
   done
 done
 echo OK

@@ -84,12 +84,15 @@ for src in "tar:$tmp/confined.tar" "cpio:$tmp/confined.cpio"; do
   names=$(dbg 'ls -p /' | awk -F/ 'NF > 6 { print $6 }' | sort | tr '\n' ' ')
   [ "$names" = ". .. bin boot dev etc locked lost+found " ] ||
     fail "$src: unexpected names at the root: $names"
+  # A tar hardlink to an absolute name is a hardlink inside the image
+  # (newc has no such entry).
+  case $src in
+    tar:*)
+      [ "$(dbg 'stat /etc/hard-abs' | sed -n 's/^Inode: \([0-9]*\).*/\1/p')" = \
+        "$(dbg 'stat /etc/absolute' | sed -n 's/^Inode: \([0-9]*\).*/\1/p')" ] ||
+        fail "$src: hardlink to an absolute name" ;;
+  esac
 done
-# A tar hardlink to an absolute name is a hardlink inside the image.
-build "tar:$tmp/confined.tar"
-[ "$(dbg 'stat /etc/hard-abs' | sed -n 's/^Inode: \([0-9]*\).*/\1/p')" = \
-  "$(dbg 'stat /etc/absolute' | sed -n 's/^Inode: \([0-9]*\).*/\1/p')" ] ||
-  fail "hardlink to an absolute name"
 # Nothing went to the host's own /etc.
 [ ! -e /etc/absolute ] && [ ! -e /etc/dots ] || fail "written to the host's /etc"
 
@@ -153,7 +156,7 @@ size = 64M"
 [ $rc -eq 0 ] || { cat "$tmp/err"; fail "$src: build failed"; }
 has /huge "size" 'Size: 1099511627776$'
 [ "$(du -k "$tmp/out.qcow2" | cut -f1)" -lt 65536 ] || fail "$src: output not sparse"
-$mta huge:17000 "$tmp/huge17.tar"
+$mta huge:17000:head "$tmp/huge17.tar"
 must_fail "tar:$tmp/huge17.tar" 'huge: the file claims 18253611008000 bytes, more than the largest ext4 file'
 # Headers that claim more than the archive holds: truncated, at once.
 $mta lying:1024 "$tmp/lying.tar"

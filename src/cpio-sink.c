@@ -175,6 +175,14 @@ sink_put (struct entry_sink *sink, struct archive_entry *entry,
            "(%" PRId64 " bytes; at most 4 GiB - 1)", s->name, path, size);
     goto out;
   }
+  /* Readers (the kernel's too) take an entry of this name for the end of
+   * the archive: everything after it would be lost.
+   */
+  if (STREQ (path, "TRAILER!!!")) {
+    error ("%s: %s: a newc cpio archive cannot hold an entry of this name "
+           "(it marks the end of the archive)", s->name, path);
+    goto out;
+  }
   archive_entry_set_hardlink (e, NULL);
   archive_entry_set_dev (e, 0);
   archive_entry_set_uname (e, NULL);

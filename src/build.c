@@ -819,9 +819,22 @@ build (struct build_opts *o)
     if (plan_disk (b.p, root_bytes, &b.plan) == -1)
       goto out;
   }
-  b.cmdline = xasprintf ("root=UUID=%s ro %s",
-                         b.plan.info[b.plan.root].fs_uuid,
-                         profile_get (b.p, "kernel", NULL, "cmdline"));
+  if (STREQ (b.plan.loader, "none") && !b.kernel.initrd) {
+    /* No initramfs to look up a filesystem UUID (a buildroot kernel):
+     * the kernel finds a partition UUID itself, once its disk driver
+     * has probed (rootwait: SD cards come late).
+     */
+    CLEANUP_FREE char *partuuid = b.plan.layout.msdos
+      ? xasprintf ("%08x-%02d", (unsigned) b.plan.layout.disk_signature,
+                   b.plan.root + 1)
+      : xstrdup (b.plan.parts[b.plan.root].uuid);
+    b.cmdline = xasprintf ("root=PARTUUID=%s rootwait ro %s", partuuid,
+                           profile_get (b.p, "kernel", NULL, "cmdline"));
+  }
+  else
+    b.cmdline = xasprintf ("root=UUID=%s ro %s",
+                           b.plan.info[b.plan.root].fs_uuid,
+                           profile_get (b.p, "kernel", NULL, "cmdline"));
 
   b.working = tmpdir_path ("disk.raw");
   if (!b.working)

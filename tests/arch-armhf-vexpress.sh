@@ -72,6 +72,17 @@ boot_expect "$tmp/tar.qcow2" 'VEXPRESS-OK armv7l'
 grep -q "switching to /dev/mmcblk0p" "$tmp/console.log" ||
   fail "the root was not found on the SD card"
 
+# A kernel without an initrd (buildroot's, with its drivers built in)
+# cannot look up a filesystem UUID: root= names the partition.
+$MKVMIMG build "$tmp/vexpress.conf" --set kernel.initrd=none \
+  -o "$tmp/noinitrd.img" --set image.format=raw || fail "build without initrd"
+partuuid=$(sfdisk --part-uuid "$tmp/noinitrd.img" 1 | tr A-Z a-z)
+[ -n "$partuuid" ] || fail "no partition UUID in noinitrd.img"
+grep -q "^cmdline = root=PARTUUID=$partuuid rootwait ro " "$tmp/noinitrd.img.machine" ||
+  { cat "$tmp/noinitrd.img.machine"; fail "root= is not the partition's UUID"; }
+grep -q "^initrd" "$tmp/noinitrd.img.machine" && fail "an initrd in noinitrd.img.machine"
+rm -f "$tmp/noinitrd.img"
+
 # rootfs.ext2 only: copied, not re-populated.  Its UUID is the root=.
 rm "$br/rootfs.tar"
 echo "from the ext2 image" > "$tmp/root/etc/ext2-marker"

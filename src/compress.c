@@ -235,6 +235,14 @@ zstd_end (int fd, const char *path, uint64_t offset, uint64_t *end_rtn)
         goto fail;
       pos += 8 + (uint64_t) le32 (b + 4);
       first = false;
+      /* Its content is not read: it must still be inside the file. */
+      {
+        struct stat st;
+        if (fstat (fd, &st) == 0 && pos > (uint64_t) st.st_size) {
+          short_read = true;
+          goto fail;
+        }
+      }
       continue;
     }
     if (magic != 0xfd2fb528) {

@@ -41,7 +41,7 @@
 
 struct build_opts {
   const char *profile;          /* PROFILE argument; NULL: built-in default */
-  const char *output;           /* -o, --output */
+  char *output;                 /* -o, --output (popt's copy, freed) */
   int force;                    /* --force */
   int strict;                   /* --strict */
   struct strv sets;             /* --set SECTION.KEY=VALUE */
@@ -937,5 +937,6 @@ cmd_build (int argc, char **argv)
     }
   }
   strv_free (&o.sets);
+  free (o.output);
   return r == 0 || r == 1 ? EXIT_OK : r == -1 ? EXIT_USAGE : EXIT_FAIL;
 }

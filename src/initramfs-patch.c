@@ -284,7 +284,11 @@ order_additions (struct patch *p)
   struct addition **out = xcalloc (p->nr_adds + 1, sizeof *out);
   size_t n = 0;
 
-  qsort (p->adds, p->nr_adds, sizeof *p->adds, cmp_addition_ptr);
+  /* A patch with only removals has no array: qsort's base must not be
+   * NULL even for zero elements.
+   */
+  if (p->nr_adds > 0)
+    qsort (p->adds, p->nr_adds, sizeof *p->adds, cmp_addition_ptr);
   for (size_t i = 0; i < p->nr_adds; ++i) {
     if (i > 0 && STREQ (p->adds[i]->path, p->adds[i - 1]->path)) {
       error ("%s: added more than once", p->adds[i]->path);

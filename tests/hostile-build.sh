@@ -29,7 +29,7 @@ build ()
   [ -z "$(ls -A "$tmp/wd")" ] || fail "$1: working files left: $(ls -A "$tmp/wd")"
   [ -z "$(ls -A "$outside")" ] || fail "$1: written outside: $(ls -A "$outside")"
   if [ $rc -ne 0 ]; then
-    [ ! -e "$tmp/out.qcow2" ] || fail "$1: failed but left its output"
+    [ ! -e "$tmp/out.qcow2" ] || { cat "$tmp/err"; fail "$1: exit status $rc but an output was left"; }
     return 0
   fi
   qemu-img convert -O raw "$tmp/out.qcow2" "$tmp/disk.raw"

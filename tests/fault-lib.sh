@@ -11,8 +11,9 @@
 #   wait_for_line REGEX  wait (30 s at most) for a line of $tmp/bg.log
 #   wait_for_file PATH   wait (30 s at most) for PATH to exist
 #   bg_finish            wait for the job: sets bg_rc (128+N if killed)
-#   assert_no_procs WHAT no process of the job's session left, and none
-#                        whose command line mentions $tmp
+#   assert_no_procs WHAT no process of the last job's session left (if
+#                        bg_pid_done is set), and none whose command line
+#                        mentions $tmp
 #   assert_empty_dir DIR WHAT
 
 hold_tools ()
@@ -23,7 +24,7 @@ hold_tools ()
     cat > "$tmp/bin/$_tool" <<EOS
 #!/bin/sh
 if [ "\${FAULT_HOLD:-}" = $_tool ]; then
-  echo \$\$ > "$tmp/held"
+  echo \$\$ > "$tmp/held.new" && mv "$tmp/held.new" "$tmp/held"
   read go < "$tmp/go"
 fi
 exec $_real "\$@"
@@ -43,6 +44,7 @@ release_tool ()
 }
 
 bg_pid=""
+bg_pid_done=""
 start_bg ()
 {
   rm -f "$tmp/held"
@@ -105,7 +107,8 @@ assert_no_procs ()
   # The killed process's children are reaped by it before it dies; give
   # the kernel a moment to finish removing them.
   _i=0
-  while _left=$(pgrep -s "$bg_pid_done" 2>/dev/null; pgrep -f "$tmp" 2>/dev/null); [ -n "$_left" ]; do
+  while _left=$(if [ -n "$bg_pid_done" ]; then pgrep -s "$bg_pid_done"; fi
+                pgrep -f "$tmp"); [ -n "$_left" ]; do
     _i=$((_i + 1))
     if [ $_i -gt 50 ]; then
       ps -o pid,sid,args -p "$(echo $_left | tr ' ' ,)" >&2 || :

@@ -32,14 +32,17 @@ cat > "$tmp/bin/mmdebstrap" <<EOS
 #!/bin/sh
 # Stand-in for mmdebstrap: the tarball on stdout, as --format=tar - does.
 # FAKE_MMDEBSTRAP: ok, fail (half, then exit 1), short (half, exit 0),
-# hold (half, then wait).
+# hold (half, then wait, with a worker process).
 if [ "\$1" = --version ]; then echo "mmdebstrap 1.3.5 (test stand-in)"; exit 0; fi
 echo run >> "$tmp/bootstraps"
 case "\${FAKE_MMDEBSTRAP:-ok}" in
   ok) cat "$tmp/base.tar" ;;
   fail) head -c 4096 "$tmp/base.tar"; echo "E: stand-in failure" >&2; exit 1 ;;
   short) cat "$tmp/cut.tar" ;;
-  hold) head -c 4096 "$tmp/base.tar"; echo \$\$ > "$tmp/held"
+  hold) head -c 4096 "$tmp/base.tar"
+        # A worker of its own, as mmdebstrap has: killed with its group.
+        sleep 300 &
+        echo \$\$ > "$tmp/held"
         read go < "$tmp/go" ;;
 esac
 EOS

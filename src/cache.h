@@ -5,6 +5,10 @@
  * one-line description for "mkvmimg cache list".  Entries are written
  * under a temporary name and renamed into place; an entry whose sidecar
  * is missing or does not match is removed and rebuilt, never used.
+ * KEY.tar.stamp records the file's size, inode, mtime and ctime when its
+ * checksum was last seen to hold: while they are unchanged the entry is
+ * used without hashing it again (a change through the filesystem always
+ * moves the ctime; what the disk corrupts underneath is not seen).
  */
 #ifndef MKVMIMG_CACHE_H
 #define MKVMIMG_CACHE_H
@@ -38,5 +42,15 @@ int cache_store_begin (const char *key, struct atomic_output *out);
  */
 int cache_store_commit (const char *key, struct atomic_output *out,
                         const char *info, char **path_rtn);
+
+/* Memos: a value found out about a file (a tool's version, from running
+ * it), kept in the cache directory for as long as the file is unchanged
+ * (same path, size, inode, mtime and ctime).  The lookup returns NULL
+ * when there is none for the file as it is now (caller frees the
+ * value); storing is only a speed-up, and fails silently.
+ */
+char *cache_memo_lookup (const char *name, const char *file);
+void cache_memo_store (const char *name, const char *file,
+                       const char *value);
 
 #endif /* MKVMIMG_CACHE_H */

@@ -103,16 +103,50 @@ join (const struct strv *s, const char *sep)
   return r;
 }
 
-/* The first line of "TOOL --version". */
+/* Where PATH finds tool, or NULL.  Caller frees. */
+static char *
+tool_path (const char *tool)
+{
+  const char *path = getenv ("PATH");
+  CLEANUP_FREE char *copy = xstrdup (path ? path
+                                     : "/usr/local/bin:/usr/bin:/bin");
+  char *dir, *save;
+
+  for (dir = strtok_r (copy, ":", &save); dir;
+       dir = strtok_r (NULL, ":", &save)) {
+    char *p = xasprintf ("%s/%s", dir, tool);
+    if (access (p, X_OK) == 0)
+      return p;
+    free (p);
+  }
+  return NULL;
+}
+
+/* The first line of "TOOL --version".  Starting mmdebstrap (perl) only
+ * to ask costs seconds on a busy machine, on every warm build: the
+ * answer is kept in the cache for as long as the program file does not
+ * change.
+ */
 static char *
 tool_version (const char *tool)
 {
   const char *argv[] = { tool, "--version", NULL };
-  char *out = child_run_capture (argv, NULL);
+  CLEANUP_FREE char *file = cache_mode == BASE_CACHE_OFF ? NULL
+    : tool_path (tool);
+  CLEANUP_FREE char *name = xasprintf ("%s-version", tool);
+  char *out;
 
+  if (file) {
+    out = cache_memo_lookup (name, file);
+    if (out)
+      return out;
+  }
+  out = child_run_capture (argv, NULL);
   if (!out)
     return NULL;
   out[strcspn (out, "\n")] = '\0';
+  if (file)
+    cache_memo_store (name, file, out);
   return out;
 }
 

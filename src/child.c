@@ -71,6 +71,8 @@ child_kill_all (void)
   for (size_t i = 0; i < MAX_CHILDREN; ++i)
     if (children[i] > 0) {
       signal_child (i, SIGTERM);
+      /* A stopped child acts on SIGTERM only once continued. */
+      signal_child (i, SIGCONT);
       any = true;
     }
   if (!any)

@@ -7,7 +7,8 @@
 #                        or a signal; then it execs the real TOOL, keeping
 #                        its pid.  Without FAULT_HOLD it is the real TOOL.
 #   start_bg CMD...      run CMD in a session of its own (as a terminal
-#                        job would be), stderr to $tmp/bg.log; sets bg_pid
+#                        job would be), stdout to $tmp/bg.out, stderr to
+#                        $tmp/bg.log; sets bg_pid
 #   wait_for_line REGEX  wait (30 s at most) for a line of $tmp/bg.log
 #   wait_for_file PATH   wait (30 s at most) for PATH to exist
 #   bg_finish            wait for the job: sets bg_rc (128+N if killed)
@@ -51,7 +52,7 @@ start_bg ()
   : > "$tmp/bg.log"
   # Not a process group leader (no job control here), so setsid runs
   # CMD itself: bg_pid is CMD's pid, and its session id.
-  setsid "$@" 2>> "$tmp/bg.log" &
+  setsid "$@" > "$tmp/bg.out" 2>> "$tmp/bg.log" &
   bg_pid=$!
 }
 

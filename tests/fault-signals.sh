@@ -135,18 +135,19 @@ for sig in INT TERM; do
   wait_for_file "$tmp/held"
   deliver
 
-  # The output stage, with and without an existing output.
+  # qemu-img creating the image under its temporary name.
+  run_case "output (qemu-img)" $sig no "$tmp/small.conf" qemu-img
+  wait_for_file "$tmp/held"
+  deliver
+
+  # qemu-nbd started by libnbd, not serving yet.
+  run_case "output (qemu-nbd starting)" $sig no "$tmp/small.conf" qemu-nbd
+  wait_for_file "$tmp/held"
+  deliver
+
+  # Once the image is being written, with and without an existing
+  # output to replace.
   for f in no yes; do
-    # qemu-img creating the image under its temporary name.
-    run_case "output (qemu-img)" $sig $f "$tmp/small.conf" qemu-img
-    wait_for_file "$tmp/held"
-    deliver
-
-    # qemu-nbd started by libnbd, not serving yet.
-    run_case "output (qemu-nbd starting)" $sig $f "$tmp/small.conf" qemu-nbd
-    wait_for_file "$tmp/held"
-    deliver
-
     # qemu-nbd stopped in the middle of the writes, mkvmimg waiting for
     # their replies.
     run_case "output (writing)" $sig $f "$tmp/big.conf" qemu-nbd

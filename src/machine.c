@@ -243,6 +243,7 @@ struct parser {
   bool dev_has_type;
   unsigned seen;                /* bit per machine key: duplicates */
   bool arch_set, qemu_set, type_set, console_set;
+  bool firmware_set, disk_set, nic_set;
 };
 
 static void parse_error (const struct parser *p, const char *fs, ...)
@@ -443,6 +444,7 @@ machine_key (struct parser *p, const char *key, const char *value)
     if (check_enum (p, key, value, firmwares) == -1)
       return -1;
     set_str (&m->firmware, value);
+    p->firmware_set = true;
   }
   else if (STREQ (key, "ovmf-code")) {
     free (m->ovmf_code);
@@ -470,6 +472,7 @@ machine_key (struct parser *p, const char *key, const char *value)
     if (check_enum (p, key, value, disks) == -1)
       return -1;
     set_str (&m->disk, value);
+    p->disk_set = true;
   }
   else if (STREQ (key, "disk-format")) {
     if (check_enum (p, key, value, disk_formats) == -1)
@@ -480,6 +483,7 @@ machine_key (struct parser *p, const char *key, const char *value)
     if (check_enum (p, key, value, nics) == -1)
       return -1;
     set_str (&m->nic, value);
+    p->nic_set = true;
   }
   else if (STREQ (key, "console")) {
     set_str (&m->console, value);
@@ -725,6 +729,13 @@ finish (struct parser *p)
              m->type, b->arch, a->name);
       return -1;
     }
+    /* No BIOS on ARM; a board's own disk; no NIC without PCI. */
+    if (!p->firmware_set && !a->grub_bios)
+      set_str (&m->firmware, "uefi");
+    if (!p->disk_set)
+      set_str (&m->disk, b->disk);
+    if (!p->nic_set && !b->pci)
+      set_str (&m->nic, "none");
   }
   if (machine_check_board (m, p->path) == -1)
     return -1;
@@ -744,6 +755,11 @@ machine_check_board (const struct machine *m, const char *what)
   const struct arch *a = arch_find (m->arch);
   const struct board *b = board_find (a, m->type);
 
+  if (a && !a->grub_bios && STREQ (m->firmware, "bios")) {
+    error ("%s: %s has no BIOS firmware: use firmware = uefi or direct",
+           what, a->name);
+    return -1;
+  }
   if (b->dtb && !m->dtb) {
     error ("%s: machine type %s needs a device tree: set dtb to the "
            "board's %s (from the kernel build or the kernel package's "

@@ -147,3 +147,32 @@ if command -v mmdebstrap >/dev/null; then
       -- $MKVMIMG build foreign.conf -o out.img
   fi
 fi
+
+# A hand-written machine file: the arch brings its defaults (no BIOS on
+# aarch64: UEFI with AAVMF; vexpress-a9: no NIC, an SD card), and what
+# the board cannot do is refused before QEMU starts.
+printf '[machine]\narch = aarch64\ndisk = none\n' > a64.machine
+$MKVMIMG boot a64.machine --print-command > a64.cmd ||
+  fail "print-command of an aarch64 machine"
+for w in "qemu-system-aarch64 " "-machine virt " "-cpu cortex-a57 " \
+         "/usr/share/AAVMF/AAVMF_CODE.fd" "virtio-net-pci"; do
+  grep -qF -- "$w" a64.cmd || fail "aarch64 machine: no '$w' in $(cat a64.cmd)"
+done
+grep -qF -- "-vga" a64.cmd && fail "aarch64 virt got a VGA: $(cat a64.cmd)"
+printf '[machine]\narch = aarch64\nfirmware = bios\ndisk = none\n' > a64bios.machine
+want a64bios "a64bios.machine: aarch64 has no BIOS firmware" \
+  -- $MKVMIMG boot a64bios.machine --print-command
+printf '[machine]\narch = armhf\ntype = vexpress-a9\nfirmware = direct\nkernel = kernel\ndtb = kernel\nmemory = 128M\n' > vexpress.machine
+echo > vexpress.img
+$MKVMIMG boot vexpress.img --machine vexpress.machine --print-command > vexpress.cmd ||
+  fail "print-command of a vexpress-a9 machine"
+for w in "qemu-system-arm " "-machine vexpress-a9 " "-dtb " "if=sd" "-m 128M"; do
+  grep -qF -- "$w" vexpress.cmd || fail "vexpress-a9: no '$w' in $(cat vexpress.cmd)"
+done
+for w in "-netdev" "-cpu" "-vga" "virtio"; do
+  grep -qF -- "$w" vexpress.cmd && fail "vexpress-a9: '$w' in $(cat vexpress.cmd)"
+done
+rm vexpress.img
+printf '[machine]\narch = armhf\ntype = vexpress-a9\nfirmware = direct\nkernel = kernel\ndtb = kernel\nnic = virtio\ndisk = none\n' > vexnic.machine
+want vexnic "vexnic.machine: machine type vexpress-a9 has no PCI bus for a virtio NIC: use nic = none" \
+  -- $MKVMIMG boot vexnic.machine --print-command

@@ -143,10 +143,10 @@ is_dir (const char *path)
   return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
 }
 
-/* [kernel] tree = DIR: a kernel build tree.  The image from
- * arch/x86/boot/bzImage (the arch's: arch/arm64/boot/Image), the release from include/config/kernel.release,
- * and, when modules were built (modules.order), `make modules_install`
- * into a private staging tree.
+/* [kernel] tree = DIR: a kernel build tree.  The image from the arch's
+ * build path (arch/x86/boot/bzImage, arch/arm64/boot/Image), the release
+ * from include/config/kernel.release, and, when modules were built
+ * (modules.order), `make modules_install` into a private staging tree.
  */
 static int
 kernel_from_tree (const char *tree, struct kernel *k)

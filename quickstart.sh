@@ -6,8 +6,17 @@ set -e
 cd "$(dirname "$0")"
 ./setup.sh
 [ -x configure ] || ./autogen.sh
-[ -f Makefile ] || ./configure
-make -j2
+# The plain build of check.sh (build-plain/), unless the tree itself was
+# configured by hand.
+if [ -f config.status ]; then
+  bin=.
+  make -j2
+else
+  bin=build-plain
+  mkdir -p $bin
+  (cd $bin && { [ -f Makefile ] || ../configure --enable-gcc-warnings; } &&
+   make -j2)
+fi
 
-./mkvmimg build --force
-./mkvmimg boot mkvmimg.qcow2 --expect 'selftest: all passed' --timeout 300
+$bin/mkvmimg build --force
+$bin/mkvmimg boot mkvmimg.qcow2 --expect 'selftest: all passed' --timeout 300

@@ -5,20 +5,24 @@
 # working directory (QMP socket) is removed.
 . "$top_srcdir/tests/functions.sh"
 . "$top_srcdir/tests/fault-lib.sh"
-requires qemu-system-x86_64 qemu-nbd setsid pgrep
+requires qemu-system-x86_64 qemu-img setsid pgrep
 
-make_marker_root "$tmp/root" FAULT-BOOT-NEVER-SEEN
-cat > "$tmp/p.conf" <<EOS
-[rootfs]
-source = $tmp/root
-[kernel]
-image = host
-initrd = host
-cmdline = console=ttyS0,115200 panic=-1 no_timer_check
-[boot]
-loader = none
+# No build needed: an empty disk, and a machine that boots the host's
+# kernel directly (it prints to the console at once, then waits for a
+# root filesystem that never comes).
+kernel=$(debian_kernel)
+[ -n "$kernel" ] || fail "no Debian kernel in /boot (run setup.sh)"
+qemu-img create -q -f qcow2 "$tmp/disk.qcow2" 16M
+cat > "$tmp/disk.qcow2.machine" <<EOS
+[machine]
+memory = 256M
+cpus = 1
+firmware = direct
+kernel = $kernel
+cmdline = console=ttyS0,115200 panic=-1 no_timer_check rootwait root=/dev/nowhere
+disk = virtio
+disk-format = qcow2
 EOS
-$MKVMIMG -q build "$tmp/p.conf" -o "$tmp/disk.qcow2"
 mkdir "$tmp/t"
 TMPDIR=$tmp/t
 export TMPDIR

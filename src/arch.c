@@ -51,6 +51,7 @@ static const struct arch arches[] = {
     .console = "ttyS0", .kernel_name = "bzImage",
     .kernel_build = "arch/x86/boot/bzImage",
     .kernel_package = "linux-image-amd64",
+    .kernel_magic_off = 0x202, .kernel_magic = "HdrS",
     .grub_bios = "i386-pc", .grub_efi = "x86_64-efi",
     .efi_boot_file = "/EFI/BOOT/BOOTX64.EFI",
     .fw_code = ovmf_code, .fw_vars = ovmf_vars, .fw_package = "ovmf",
@@ -64,6 +65,7 @@ static const struct arch arches[] = {
     .console = "ttyAMA0", .kernel_name = "Image",
     .kernel_build = "arch/arm64/boot/Image",
     .kernel_package = "linux-image-arm64",
+    .kernel_magic_off = 0x38, .kernel_magic = "ARM\x64",
     .grub_bios = NULL, .grub_efi = "arm64-efi",
     .efi_boot_file = "/EFI/BOOT/BOOTAA64.EFI",
     .fw_code = aavmf_code, .fw_vars = aavmf_vars,
@@ -76,6 +78,7 @@ static const struct arch arches[] = {
     .console = "ttyAMA0", .kernel_name = "zImage",
     .kernel_build = "arch/arm/boot/zImage",
     .kernel_package = "linux-image-armmp",
+    .kernel_magic_off = 0x24, .kernel_magic = "\x18\x28\x6f\x01",
     .grub_bios = NULL, .grub_efi = "arm-efi",
     .efi_boot_file = "/EFI/BOOT/BOOTARM.EFI",
     .fw_code = aavmf32_code, .fw_vars = aavmf32_vars,
@@ -199,6 +202,21 @@ const char *
 arch_find_fw_vars (const struct arch *a)
 {
   return first_readable (a->fw_vars);
+}
+
+const struct arch *
+arch_of_kernel (const char *path)
+{
+  CLEANUP_CLOSE int fd = open (path, O_RDONLY | O_CLOEXEC);
+  char magic[4];
+
+  if (fd == -1)
+    return NULL;
+  for (size_t i = 0; i < N_ARCHES; ++i)
+    if (pread (fd, magic, 4, arches[i].kernel_magic_off) == 4
+        && memcmp (magic, arches[i].kernel_magic, 4) == 0)
+      return &arches[i];
+  return NULL;
 }
 
 /* The arch of an ELF e_machine, for messages. */

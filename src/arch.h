@@ -20,6 +20,8 @@ struct arch {
   const char *kernel_name;      /* buildroot / kbuild image: "bzImage" */
   const char *kernel_build;     /* in a kernel build tree */
   const char *kernel_package;   /* Debian's kernel metapackage */
+  unsigned kernel_magic_off;    /* where its kernel images say what they */
+  const char *kernel_magic;     /* are: 4 bytes ("HdrS" at 0x202) */
   const char *grub_bios;        /* GRUB BIOS platform, or NULL */
   const char *grub_efi;         /* GRUB UEFI platform, or NULL */
   const char *efi_boot_file;    /* removable-media path on the ESP */
@@ -72,6 +74,11 @@ const struct board *board_find (const struct arch *a, const char *machine);
  */
 const char *arch_find_fw_code (const struct arch *a);
 const char *arch_find_fw_vars (const struct arch *a);
+
+/* The architecture a kernel image is for, from its boot header magic
+ * (bzImage, arm64 Image, arm zImage), or NULL: not recognised.
+ */
+const struct arch *arch_of_kernel (const char *path);
 
 /* Check that an ELF file is an executable for the arch; -1 with an
  * error naming what (e.g. "[kernel] busybox") and both architectures.

@@ -263,6 +263,16 @@ kernel_from_profile (const struct profile *p, struct kernel *k)
                  profile_where (p, "kernel", NULL, "image"));
     goto error;
   }
+  {
+    /* A kernel of another architecture would only fail in QEMU. */
+    const struct arch *ka = arch_of_kernel (k->image);
+    if (ka && ka != k->arch) {
+      error ("kernel image %s is an %s kernel, not %s (%s)", k->image,
+             ka->name, k->arch->name,
+             profile_where (p, "image", NULL, "arch"));
+      goto error;
+    }
+  }
   k->release = release ? xstrdup (release) : kernel_release_any (k->image);
   if (!k->release)
     goto error;

@@ -63,6 +63,14 @@ profile norelease '[image]' 'arch = aarch64' '[rootfs]' 'source = dir:root' \
 want norelease "cannot tell its release .*give \[kernel\] release" \
   -- $MKVMIMG build norelease.conf -o out.img
 
+# A kernel of another architecture, told by its boot header.
+dd if=/dev/zero of=bzImage bs=1024 count=1 2>/dev/null
+printf 'HdrS' | dd of=bzImage bs=1 seek=514 conv=notrunc 2>/dev/null
+profile x86kernel '[image]' 'arch = aarch64' '[rootfs]' 'source = dir:root' \
+  '[kernel]' 'image = bzImage' 'release = 6.1.0-1-amd64'
+want x86kernel "kernel image .*bzImage is an x86_64 kernel, not aarch64 \(x86kernel.conf:2\)" \
+  -- $MKVMIMG build x86kernel.conf -o out.img
+
 # The initrd's busybox must run in the guest.
 if [ -x /bin/busybox ] && [ "$(uname -m)" != aarch64 ]; then
   profile busybox '[image]' 'arch = aarch64' '[rootfs]' 'source = dir:root' \

@@ -23,7 +23,8 @@ echo last > "$tmp/base/etc/zz-last"
   printf '%s\n' . etc etc/debian_version usr usr/bin usr/bin/tool etc/zz-last |
   tar --owner=0 --group=0 --no-recursion -cf "$tmp/base.tar" -T -)
 # Cut between usr/bin/tool and etc/zz-last.
-block=$(tar -R -tf "$tmp/base.tar" | sed -n 's|^block \([0-9]*\): \(\./\)\{0,1\}etc/zz-last$|\1|p')
+block=$(tar -R -tf "$tmp/base.tar" |
+  sed -n 's|^block \([0-9]*\): \(\./\)\{0,1\}etc/zz-last$|\1|p')
 [ -n "$block" ] || fail "no block number for etc/zz-last"
 head -c $((block * 512)) "$tmp/base.tar" > "$tmp/cut.tar"
 
@@ -115,7 +116,8 @@ tar=$(ls "$cache"/*.tar)
 # A garbage sidecar.
 echo "not a checksum" > "$tar.sha256"
 build_ok "garbage sidecar"
-grep -q 'no valid checksum' "$tmp/log" || { cat "$tmp/log"; fail "garbage sidecar not reported"; }
+grep -q 'no valid checksum' "$tmp/log" ||
+  { cat "$tmp/log"; fail "garbage sidecar not reported"; }
 [ "$(bootstraps)" -eq 2 ] || fail "garbage sidecar: the entry was used"
 entry_valid "garbage sidecar"
 
@@ -132,7 +134,8 @@ $MKVMIMG cache clean -q
 rm -f "$tmp/out"/*
 FAKE_MMDEBSTRAP=fail expect_fail $MKVMIMG build "$tmp/p.conf" \
   -o "$tmp/out/disk.img" 2> "$tmp/log"
-grep -q 'bootstrapping Debian .* failed' "$tmp/log" || { cat "$tmp/log"; fail "no bootstrap failure message"; }
+grep -q 'bootstrapping Debian .* failed' "$tmp/log" ||
+  { cat "$tmp/log"; fail "no bootstrap failure message"; }
 no_entry "failed bootstrap"
 assert_empty_dir "$tmp/out" "failed bootstrap"
 no_stale "failed bootstrap"
@@ -149,7 +152,10 @@ for sig in TERM INT; do
     TERM) kill -TERM "$bg_pid"; want=143 ;;
   esac
   bg_finish
-  [ "$bg_rc" -eq "$want" ] || { cat "$tmp/bg.log"; fail "SIG$sig while bootstrapping: exit $bg_rc, expected $want"; }
+  [ "$bg_rc" -eq "$want" ] || {
+    cat "$tmp/bg.log"
+    fail "SIG$sig while bootstrapping: exit $bg_rc, expected $want"
+  }
   no_entry "SIG$sig while bootstrapping"
   assert_empty_dir "$tmp/out" "SIG$sig while bootstrapping"
   no_stale "SIG$sig while bootstrapping"

@@ -65,7 +65,8 @@ for sig in KILL TERM; do
     sock=$(sed -n "s/.*libnbd's socket is //p" "$tmp/bg.log")
     [ -n "$sock" ] && [ ! -e "$(dirname "$sock")" ] ||
       fail "$what: libnbd's socket directory $sock left behind"
-    echo "ok: $what: $(grep -v ': debug: ' "$tmp/bg.log" | grep '^mkvmimg: .*disk.qcow2: ' | head -n 1)"
+    msg=$(grep -v ': debug: ' "$tmp/bg.log" | grep -m 1 '^mkvmimg: .*disk.qcow2: ')
+    echo "ok: $what: $msg"
   done
 done
 echo OK

@@ -27,7 +27,8 @@ gzip -c "$tmp/s.cpio" > "$tmp/s.cpio.gz"
 zstd -q -c "$tmp/s.cpio" > "$tmp/s.cpio.zst"
 
 # Between etc/second and bin: tar's block numbers say where.
-block=$(tar -R -tf "$tmp/s.tar" | sed -n 's|^block \([0-9]*\): \(\./\)\{0,1\}bin/\{0,1\}$|\1|p')
+block=$(tar -R -tf "$tmp/s.tar" |
+  sed -n 's|^block \([0-9]*\): \(\./\)\{0,1\}bin/\{0,1\}$|\1|p')
 [ -n "$block" ] || { tar -R -tf "$tmp/s.tar"; fail "no block number for bin/"; }
 head -c $((block * 512)) "$tmp/s.tar" > "$tmp/cut-between.tar"
 tar -tf "$tmp/cut-between.tar" >/dev/null ||

@@ -18,6 +18,7 @@
 #include "child.h"
 #include "image-open.h"
 #include "nbd_output.h"
+#include "tempfiles.h"
 
 #define SECTOR 512
 
@@ -70,16 +71,9 @@ image_probe_format (const char *path)
   return "raw";
 }
 
-/* libnbd 1.14 forks qemu-nbd and has no nbd_get_pid: the new child is
- * found by difference (child_list_pids).
- */
-#define MAX_SEEN 64
-
 static int
 connect_local (struct image *img)
 {
-  pid_t before[MAX_SEEN], after[MAX_SEEN];
-  size_t nbefore, nafter;
   struct strv argv = { 0 };
   int r;
 
@@ -98,24 +92,16 @@ connect_local (struct image *img)
            img->readonly ? " --read-only" : " --cache=unsafe",
            q);
   }
-  nbefore = child_list_pids (before, MAX_SEEN);
-  r = nbd_connect_systemd_socket_activation (img->h, argv.v);
+  /* Registered before the handshake, so that a signal leaves no
+   * qemu-nbd behind (closing the image unregisters it).
+   */
+  r = nbd_start_qemu_nbd (img->h, argv.v, &img->pid);
   strv_free (&argv);
   if (r == -1) {
-    error ("open %s: start qemu-nbd: %s", img->name, nbd_get_error ());
+    const char *msg = nbd_get_error ();
+    error ("open %s: start qemu-nbd: %s", img->name,
+           msg ? msg : "the server closed the connection");
     return -1;
-  }
-  nafter = child_list_pids (after, MAX_SEEN);
-  for (size_t i = 0; i < nafter && img->pid == 0; ++i) {
-    bool old = false;
-    for (size_t j = 0; j < nbefore; ++j)
-      if (before[j] == after[i])
-        old = true;
-    if (!old) {
-      img->pid = after[i];
-      child_register (img->pid);
-      debug ("qemu-nbd is pid %d", (int) img->pid);
-    }
   }
   return 0;
 }
@@ -426,6 +412,7 @@ image_close (struct image *img, bool failed)
       }
     }
     nbd_close (img->h);
+    temp_foreign_forget ();
   }
   if (img->pid > 0)
     child_unregister (img->pid);

@@ -406,43 +406,14 @@ register_socket_dir (struct nbd_handle *h)
   }
 }
 
-/* Connect to a new qemu-nbd serving path, started by libnbd with socket
- * activation.  Its pid is registered so that it is killed on any exit;
- * *pid_rtn is set to it (or 0 if it could not be found).  The
- * asynchronous connect returns once qemu-nbd is forked, so that it is
- * registered before the handshake, which waits for qemu-nbd and may be
- * interrupted.
- */
-static struct nbd_handle *
-connect_local (const char *path, const char *format, const char *output,
-               pid_t *pid_rtn)
+int
+nbd_start_qemu_nbd (struct nbd_handle *h, char **argv, pid_t *pid_rtn)
 {
-  struct nbd_handle *h;
   pid_t before[MAX_CHILDREN_SEEN], after[MAX_CHILDREN_SEEN];
   size_t nbefore, nafter;
   int r;
-  char *argv[] = {
-    "qemu-nbd", "-f", (char *) format,
-    /* Flushes reach qemu's page cache only; atomic_output_commit
-     * fsyncs the file once at the end.
-     */
-    "--cache=unsafe",
-    (char *) path, NULL
-  };
 
   *pid_rtn = 0;
-  h = nbd_create ();
-  if (!h) {
-    error ("%s: %s", output, nbd_get_error ());
-    return NULL;
-  }
-  if (verbose)
-    nbd_set_debug (h, true);
-  if (verbose) {
-    CLEANUP_FREE char *q = shell_quote (path);
-    debug ("running (socket activation): qemu-nbd -f %s --cache=unsafe %s",
-           format, q);
-  }
   /* No signal between the fork and the registration (this does not
    * block: the connect is to a socket already listening).
    */
@@ -465,12 +436,47 @@ connect_local (const char *path, const char *format, const char *output,
   signals_undefer ();
   if (*pid_rtn)
     debug ("qemu-nbd is pid %d", (int) *pid_rtn);
+  /* The handshake waits for qemu-nbd: a signal may come now. */
   while (r == 0 && nbd_aio_is_connecting (h) > 0)
     r = nbd_poll (h, -1) == -1 ? -1 : 0;
   /* Not ready: the server went away during the handshake. */
   if (r == 0 && nbd_aio_is_ready (h) <= 0)
     r = -1;
-  if (r == -1) {
+  return r;
+}
+
+/* Connect to a new qemu-nbd serving path.  Its pid is registered so
+ * that it is killed on any exit; *pid_rtn is set to it (or 0 if it
+ * could not be found).
+ */
+static struct nbd_handle *
+connect_local (const char *path, const char *format, const char *output,
+               pid_t *pid_rtn)
+{
+  struct nbd_handle *h;
+  char *argv[] = {
+    "qemu-nbd", "-f", (char *) format,
+    /* Flushes reach qemu's page cache only; atomic_output_commit
+     * fsyncs the file once at the end.
+     */
+    "--cache=unsafe",
+    (char *) path, NULL
+  };
+
+  *pid_rtn = 0;
+  h = nbd_create ();
+  if (!h) {
+    error ("%s: %s", output, nbd_get_error ());
+    return NULL;
+  }
+  if (verbose)
+    nbd_set_debug (h, true);
+  if (verbose) {
+    CLEANUP_FREE char *q = shell_quote (path);
+    debug ("running (socket activation): qemu-nbd -f %s --cache=unsafe %s",
+           format, q);
+  }
+  if (nbd_start_qemu_nbd (h, argv, pid_rtn) == -1) {
     const char *msg = nbd_get_error ();
     error ("%s: start qemu-nbd: %s", output,
            msg ? msg : "the server closed the connection");

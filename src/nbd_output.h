@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tempfiles.h"
 
@@ -33,5 +34,17 @@ int nbd_output_write (const char *working, const char *output,
 int nbd_output_write_staged (const char *working, const char *output,
                              const char *format, bool force,
                              struct atomic_output *staged);
+
+/* Start qemu-nbd (argv, which names it first) on h by systemd socket
+ * activation and wait for its handshake.  Its pid (*pid_rtn, 0 if it
+ * could not be found) is registered with child_register before the
+ * handshake, and libnbd's socket directory with temp_foreign_register,
+ * so that a signal at any point leaves neither behind.  -1 on error,
+ * with nbd_get_error set and nothing reported.  Either way the caller,
+ * after nbd_close, calls child_unregister (*pid_rtn) and
+ * temp_foreign_forget.
+ */
+struct nbd_handle;
+int nbd_start_qemu_nbd (struct nbd_handle *h, char **argv, pid_t *pid_rtn);
 
 #endif /* MKVMIMG_NBD_OUTPUT_H */

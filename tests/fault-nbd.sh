@@ -2,7 +2,8 @@
 # qemu-nbd dies in the middle of writing the output (SIGKILL, or SIGTERM,
 # on which it exits cleanly): the build fails with a message naming the
 # output, never reports success, leaves no output, no temporary file,
-# no process; an existing output (--force) is left as it was.
+# no process; an existing output (--force) is left as it was.  And
+# inspect and modify interrupted while their qemu-nbd starts.
 . "$top_srcdir/tests/functions.sh"
 . "$top_srcdir/tests/fault-lib.sh"
 requires qemu-nbd qemu-img setsid pgrep
@@ -68,5 +69,27 @@ for sig in KILL TERM; do
     msg=$(grep -v ': debug: ' "$tmp/bg.log" | grep -m 1 '^mkvmimg: .*disk.qcow2: ')
     echo "ok: $what: $msg"
   done
+done
+# inspect and modify start qemu-nbd the same way: a signal while it is
+# starting leaves no qemu-nbd, and modify leaves the image as it was.
+rm -f "$out"/*
+$MKVMIMG -q build "$tmp/p.conf" -o "$out/disk.qcow2"
+cp "$out/disk.qcow2" "$tmp/before.qcow2"
+echo added > "$tmp/added"
+for cmd in inspect modify; do
+  what="SIGTERM while $cmd starts qemu-nbd"
+  case $cmd in
+    inspect) start_bg env FAULT_HOLD=qemu-nbd $MKVMIMG inspect "$out/disk.qcow2" ;;
+    modify) start_bg env FAULT_HOLD=qemu-nbd $MKVMIMG modify "$out/disk.qcow2" \
+              --add "$tmp/added:/etc/added" ;;
+  esac
+  wait_for_file "$tmp/held"
+  kill -TERM "$bg_pid"
+  bg_finish
+  [ $bg_rc -eq 143 ] || { cat "$tmp/bg.log" >&2; fail "$what: exit status $bg_rc"; }
+  assert_no_procs "$what"
+  cmp "$tmp/before.qcow2" "$out/disk.qcow2" || fail "$what: the image changed"
+  assert_empty_dir "$tmp/t" "$what (TMPDIR)"
+  echo "ok: $what"
 done
 echo OK

@@ -167,13 +167,25 @@ spec_parents (FILE *fp, const char *path, struct strv *dirs)
   }
 }
 
+/* A new file in the working directory, private like everything there. */
+static FILE *
+fopen_private (const char *path)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  FILE *fp = fd >= 0 ? fdopen (fd, "w") : NULL;
+
+  if (fd >= 0 && !fp)
+    close (fd);
+  return fp;
+}
+
 static int
 write_spec (const char *spec, const char *init, const char *modlist,
             const char *busybox, const char *moddir, const char *release,
             const struct strv *order)
 {
-  CLEANUP_FCLOSE FILE *fp = fopen (spec, "w");
-  CLEANUP_FCLOSE FILE *ml = fopen (modlist, "w");
+  CLEANUP_FCLOSE FILE *fp = fopen_private (spec);
+  CLEANUP_FCLOSE FILE *ml = fopen_private (modlist);
   struct strv dirs = { 0 };
 
   if (!fp || !ml) {
@@ -258,7 +270,8 @@ initrd_busybox_make (const struct kernel *k, char **initrd_rtn)
            k->release, moddir);
 
   {
-    int ifd = open (init, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    /* Its mode in the initrd comes from the spec. */
+    int ifd = open (init, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (ifd == -1 || write_all (ifd, init_script, strlen (init_script)) == -1) {
       error_errno ("write %s", init);
       if (ifd >= 0)
@@ -271,7 +284,7 @@ initrd_busybox_make (const struct kernel *k, char **initrd_rtn)
                   &order) == -1)
     goto out;
   info ("generating a busybox initrd with %zu driver module(s)", order.len);
-  fd = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  fd = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd == -1) {
     error_errno ("create %s", out);
     goto out;

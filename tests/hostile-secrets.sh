@@ -6,7 +6,7 @@
 # files 0600 (sampled while it runs).  A display password reaches QEMU
 # through a secret object file, never its command line.
 . "$top_srcdir/tests/functions.sh"
-requires qemu-nbd qemu-img debugfs
+requires qemu-nbd qemu-img debugfs busybox
 
 mkdir "$tmp/wd"
 TMPDIR=$tmp/wd
@@ -35,6 +35,7 @@ format = raw
 source = tar:$tmp/root.tar
 [kernel]
 image = host
+initrd = busybox
 [boot]
 loader = none
 [system]

@@ -74,12 +74,16 @@ tmpdir_get (void)
   if (!base || !*base)
     base = access ("/var/tmp", W_OK) == 0 ? "/var/tmp" : "/tmp";
   templ = xasprintf ("%s/mkvmimg.XXXXXX", base);
+  /* Known to the signal handler as soon as it exists. */
+  signals_defer ();
   if (mkdtemp (templ) == NULL) {
+    signals_undefer ();
     error_errno ("create a working directory in %s", base);
     return NULL;
   }
   working_dir = templ;
   templ = NULL;
+  signals_undefer ();
   debug ("working directory %s", working_dir);
   return working_dir;
 }
@@ -111,8 +115,10 @@ atomic_output_begin (struct atomic_output *out, const char *final,
   out->final = xstrdup (final);
   out->tmp = xasprintf ("%s/.%s.mkvmimg-XXXXXX", dir, base);
   out->force = force;
+  signals_defer ();
   fd = mkostemp (out->tmp, O_CLOEXEC);
   if (fd == -1) {
+    signals_undefer ();
     error_errno ("create a temporary file in %s", dir);
     free (out->final);
     free (out->tmp);
@@ -121,6 +127,7 @@ atomic_output_begin (struct atomic_output *out, const char *final,
   }
   close (fd);
   temp_file_register (out->tmp);
+  signals_undefer ();
   return 0;
 }
 

@@ -38,13 +38,15 @@ for sig in KILL TERM; do
     wait_for_file "$tmp/held"
     nbd=$(cat "$tmp/held")
     release_tool
-    # Once some data has reached the file.
-    _wait_for "the output to grow" sh -c \
-      '[ "$(du -k "$1"/.disk.qcow2.mkvmimg-* 2>/dev/null | cut -f1)" -gt 1024 ]' \
-      sh "$out"
+    # Stopped once mkvmimg has sent its first write (it cannot finish
+    # then), and killed.
+    wait_for_line 'nbd_aio_pwrite: enter'
+    kill -STOP "$nbd" 2>/dev/null ||
+      fail "$what: qemu-nbd was gone before the test could stop it"
     grep -q "mkvmimg: built" "$tmp/bg.log" &&
       fail "$what: the build finished before qemu-nbd could be killed"
     kill -$sig "$nbd"
+    kill -CONT "$nbd" 2>/dev/null || :
     bg_finish
     if [ $bg_rc -ne 1 ]; then
       grep '^mkvmimg' "$tmp/bg.log" >&2

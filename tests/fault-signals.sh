@@ -154,10 +154,9 @@ for sig in INT TERM; do
     wait_for_file "$tmp/held"
     nbd=$(cat "$tmp/held")
     release_tool
-    _wait_for "the output to grow" sh -c \
-      '[ "$(du -k "$1"/.disk.qcow2.mkvmimg-* 2>/dev/null | cut -f1)" -gt 1024 ]' \
-      sh "$out"
-    kill -STOP "$nbd"
+    wait_for_line 'nbd_aio_pwrite: enter'
+    kill -STOP "$nbd" 2>/dev/null ||
+      fail "$case_name: qemu-nbd was gone before the test could stop it"
     deliver 'built'
 
     # The image written, the kernel being copied beside it: neither may

@@ -675,6 +675,38 @@ copy_root_image (struct build *b)
   return 0;
 }
 
+/* When the kernel's modules are in the root source (a Debian package
+ * kernel), depmod's files must list them beside the [module]s, or the
+ * target's modprobe loses every module but ours: depmod then reads the
+ * host's copy of that release (where the headers the modules build
+ * against come from too), linked, not copied.  *host_rtn gets its
+ * directory, or NULL when the kernel's modules are known already.
+ */
+static int
+root_modules_on_host (const struct build *b, const char *release,
+                      char **host_rtn)
+{
+  *host_rtn = NULL;
+  if (b->kernel.modules || !release || profile_count (b->p, "module") == 0)
+    return 0;
+  for (size_t i = 0; i < b->facts.module_trees.len; ++i) {
+    if (!STREQ (b->facts.module_trees.v[i], release))
+      continue;
+    CLEANUP_FREE char *host = xasprintf ("/lib/modules/%s", release);
+    CLEANUP_FREE char *order = xasprintf ("%s/modules.order", host);
+    if (access (order, R_OK) == -1) {
+      error ("the root's kernel %s has its own modules, which depmod must "
+             "see beside the [module]s: the host has no %s (install "
+             "linux-image-%s)", release, order, release);
+      return -1;
+    }
+    *host_rtn = host;
+    host = NULL;
+    return 0;
+  }
+  return 0;
+}
+
 /* Build the [module]s for the kernel that boots, and check that the
  * [device]s have drivers.
  */
@@ -684,11 +716,18 @@ prepare_modules (struct build *b)
   CLEANUP_FREE char *release = NULL;
   CLEANUP_FREE char *alias = NULL;
 
+  CLEANUP_FREE char *host_modules = NULL;
+  struct kernel k = b->kernel;
+
   if (b->kernel.release)
     release = xstrdup (b->kernel.release);
   else if (b->kernel_path)
     release = xstrdup (b->kernel_path + strlen ("/boot/vmlinuz-"));
-  if (modules_prepare (b->p, &b->kernel, release, &b->modules) == -1)
+  if (root_modules_on_host (b, release, &host_modules) == -1)
+    return -1;
+  if (host_modules)
+    k.modules = host_modules;
+  if (modules_prepare (b->p, &k, release, &b->modules) == -1)
     return -1;
   if (b->modules.staging)
     alias = xasprintf ("%s/lib/modules/%s/modules.alias", b->modules.staging,

@@ -17,6 +17,26 @@ struct watch_sink {
   struct rootfs_facts *facts;
 };
 
+/* Whether path is "[usr/]lib/modules/REL/modules.order": a kernel's
+ * module tree in the root.  *release gets a copy of REL.
+ */
+static bool
+modules_order_release (const char *path, char **release)
+{
+  const char *rel, *slash;
+
+  if (STRPREFIX (path, "usr/"))
+    path += 4;
+  if (!STRPREFIX (path, "lib/modules/"))
+    return false;
+  rel = path + strlen ("lib/modules/");
+  slash = strchr (rel, '/');
+  if (!slash || slash == rel || !STREQ (slash, "/modules.order"))
+    return false;
+  *release = xasprintf ("%.*s", (int) (slash - rel), rel);
+  return true;
+}
+
 static int
 watch_put (struct entry_sink *sink, struct archive_entry *e,
            struct entry_data *data)
@@ -25,6 +45,7 @@ watch_put (struct entry_sink *sink, struct archive_entry *e,
   struct rootfs_facts *f = w->facts;
   const char *path = archive_entry_pathname (e);
   mode_t type = archive_entry_filetype (e);
+  CLEANUP_FREE char *release = NULL;
 
   if (STREQ (path, "lib") && type == AE_IFLNK) {
     const char *target = archive_entry_symlink (e);
@@ -42,6 +63,8 @@ watch_put (struct entry_sink *sink, struct archive_entry *e,
   else if (STRPREFIX (path, "boot/initrd.img-") &&
            strrchr (path, '/') == path + 4)
     strv_add (&f->initrds, path);
+  else if (type == AE_IFREG && modules_order_release (path, &release))
+    strv_add (&f->module_trees, release);
   return w->next->put (w->next, e, data);
 }
 
@@ -183,5 +206,6 @@ rootfs_facts_free (struct rootfs_facts *facts)
   free (facts->kernel);
   free (facts->initrd);
   strv_free (&facts->initrds);
+  strv_free (&facts->module_trees);
   memset (facts, 0, sizeof *facts);
 }

@@ -15,6 +15,7 @@ struct rootfs_facts {
   const char *modules_prefix;   /* "lib/modules", or "usr/lib/modules" when
                                    lib is a symlink (merged /usr) */
   struct strv initrds;          /* every boot/initrd.img-* seen */
+  struct strv module_trees;     /* REL of every lib/modules/REL/modules.order */
 };
 
 /* Stream the source's entries into sink, filling facts.  0 or -1. */

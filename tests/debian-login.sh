@@ -6,12 +6,16 @@
 # again from the same profile (from the base cache), boots under OVMF:
 # the serial console shows login:, root logs in over SSH through a
 # forwarded port.  The two machines have different SSH host keys and
-# machine IDs.
+# machine IDs.  The edu example driver (load = auto, with QEMU's edu
+# device in the machine) is loaded by udev from its modalias, and user
+# space reads 6! from it.
 . "$top_srcdir/tests/functions.sh"
-requires mmdebstrap qemu-system-x86_64 qemu-nbd ssh ssh-keygen
+requires mmdebstrap qemu-system-x86_64 qemu-nbd ssh ssh-keygen make gcc
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
-# A private cache: the test owns what it creates and removes.
-export XDG_CACHE_HOME="$tmp/cache"
+# A private cache: the test owns what it creates and removes
+# (DEBIAN_LOGIN_CACHE: a directory kept between runs, when iterating).
+export XDG_CACHE_HOME="${DEBIAN_LOGIN_CACHE:-$tmp/cache}"
 unset SOURCE_DATE_EPOCH
 
 printf 'Debian-Login-Test-7\n' > "$tmp/root.pw"
@@ -35,6 +39,11 @@ root-password-file = root.pw
 root-ssh-key = key.pub
 [run stamp]
 command = echo built-by-mkvmimg > /etc/mkvmimg-stamp
+[module edu]
+source = $top_srcdir/examples/drivers/edu
+load = auto
+[device edu]
+type = edu
 EOS
 
 start=$(date +%s)
@@ -60,6 +69,8 @@ timeout 600 $MKVMIMG boot "$tmp/a.qcow2" --timeout 540 \
   --expect 'root@mkvmimg-debian:~#' \
   --send 'while [ ! -s /etc/ssh/ssh_host_ed25519_key.pub ]; do sleep 1; done; echo "R=$((6*7)) $(cat /etc/mkvmimg-stamp) $(cat /etc/machine-id) $(cut -d" " -f2 /etc/ssh/ssh_host_ed25519_key.pub)"; uname -r\n' \
   --expect 'R=42 built-by-mkvmimg [0-9a-f]{32} [A-Za-z0-9+/]+' \
+  --send 'echo "EDU $(grep -c "^edu " /proc/modules) $(ls /etc/modules-load.d | grep -c edu) $(echo 6 > /sys/bus/pci/drivers/edu/0000:*/factorial && cat /sys/bus/pci/drivers/edu/0000:*/factorial)"\n' \
+  --expect 'EDU 1 0 720' \
   > /dev/null || {
   echo "--- console (last 40 lines)"; tail -n 40 "$tmp/a.console"
   fail "root could not log in on the serial console (SeaBIOS)"

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The base cache: a first build bootstraps and caches (sha256 sidecar
-# checked with sha256sum -c), a second one reads the cache and makes the
-# same image; a corrupt entry is detected and bootstrapped again (the
-# image is still the same: mmdebstrap with SOURCE_DATE_EPOCH is
-# reproducible); cache list / clean; --no-cache writes no entry.
+# checked with sha256sum -c), a second one reads the cache without
+# hashing it again (its stamp) and makes the same image; a corrupt entry
+# is detected and bootstrapped again (the image is still the same:
+# mmdebstrap with SOURCE_DATE_EPOCH is reproducible); cache list /
+# clean; --no-cache writes no entry.
 . "$top_srcdir/tests/functions.sh"
 requires mmdebstrap qemu-nbd sha256sum
 
@@ -44,6 +45,10 @@ tar tf "$tar" | grep -q '^\./etc/passwd$' || fail "cached base is not a root tar
 $MKVMIMG build "$tmp/base.conf" -o "$tmp/2.img" 2> "$tmp/2.log"
 grep -q 'using the cached base' "$tmp/2.log" || { cat "$tmp/2.log"; fail "cache not used"; }
 grep -q 'bootstrapping' "$tmp/2.log" && fail "bootstrapped again"
+# The stamp written with the entry spares the warm build a pass over it.
+[ -f "$tar.stamp" ] || fail "no stamp beside the entry"
+grep -q 'verifying the cached base' "$tmp/2.log" &&
+  fail "the warm build hashed the unchanged entry again"
 cmp "$tmp/1.img" "$tmp/2.img" || fail "the image from the cache differs"
 
 # Corrupt the entry: it is not used, it is rebuilt.

@@ -81,15 +81,14 @@ grep -q 'Password: ' "$tmp/a.console" || fail "no password prompt"
 grep -q 'Debian-Login-Test-7' "$tmp/a.console" && fail "the password was echoed"
 
 # B: OVMF (the same hybrid disk under UEFI firmware), SSH with the key.
-sed -e 's/^firmware = .*/firmware = uefi/' -e '/^ovmf-/d' \
+# (In [machine]: the [device edu] section follows it.)
+sed -e '/^ovmf-/d' \
+  -e 's|^firmware = .*|firmware = uefi\novmf-code = /usr/share/OVMF/OVMF_CODE_4M.fd\novmf-vars = /usr/share/OVMF/OVMF_VARS_4M.fd|' \
   "$tmp/b.qcow2.machine" > "$tmp/uefi.machine"
-printf 'ovmf-code = %s\novmf-vars = %s\n' \
-  /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd \
-  >> "$tmp/uefi.machine"
 port=$(( 20000 + $$ % 20000 ))
 $MKVMIMG boot "$tmp/b.qcow2" --machine "$tmp/uefi.machine" --timeout 560 \
   --console "$tmp/b.console" --forward "tcp:$port:22" \
-  --expect 'this-never-appears-on-the-console' > /dev/null 2>&1 &
+  --expect 'this-never-appears-on-the-console' > "$tmp/b.boot" 2>&1 &
 boot_pid=$!
 # wait returns the killed job's status (143): not a failure of the test.
 stop_vm () { kill "$boot_pid" 2>/dev/null; wait "$boot_pid" 2>/dev/null || :; }
@@ -98,7 +97,8 @@ cleanup_fn stop_vm
 i=0
 until grep -q 'mkvmimg-debian login:' "$tmp/b.console" 2>/dev/null; do
   kill -0 "$boot_pid" 2>/dev/null || {
-    tail -n 40 "$tmp/b.console"; fail "the UEFI boot stopped"; }
+    cat "$tmp/b.boot"; tail -n 40 "$tmp/b.console"
+    fail "the UEFI boot stopped"; }
   i=$((i + 1))
   [ $i -lt 540 ] || { tail -n 40 "$tmp/b.console"; fail "no login: under OVMF"; }
   sleep 1

@@ -316,7 +316,12 @@ cmd_net_create (int argc, char **argv)
       net_destroy (args[0]);
       ret = EXIT_FAIL;
     }
-    sigprocmask (SIG_SETMASK, &old, NULL);
+    /* Once the switch is up, a signal that comes later (while exiting)
+     * must not turn the exit status into 143 with the switch running:
+     * it stays blocked and is dropped at exit.
+     */
+    if (ret != EXIT_OK)
+      sigprocmask (SIG_SETMASK, &old, NULL);
   }
  out:
   free (o.group);

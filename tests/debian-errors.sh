@@ -40,6 +40,8 @@ build_fails "mirror = http://127.0.0.1:9/debian: cannot fetch" \
   --set rootfs.mirror=http://127.0.0.1:9/debian
 build_fails "suite: 'Bad Suite' is not a suite name" --set 'rootfs.suite=Bad Suite'
 build_fails "include: '-x' is not a package name" --set 'rootfs.include=-x'
+build_fails "security-mirror: 'not a url' is not a URL" \
+  --set 'rootfs.security-mirror=not a url'
 
 # A package that does not exist: apt says so, the build fails.
 build_fails "no-such-package-mkvmimg|bootstrapping Debian bookworm failed" \

@@ -51,6 +51,7 @@ struct ext4_sink {
   blk64_t goal;                 /* where the next run of data should go */
   int64_t now;                  /* times of what no entry describes */
   size_t isize;                 /* on-disk inode size */
+  bool no_sync;                 /* a working file: close without fsync */
 };
 
 /* The image file that the host refused a write to (a full disk), so
@@ -1137,7 +1138,11 @@ ext4_finish (struct entry_sink *sink)
   if (!s->fs)
     return 0;
   ext2fs_mark_super_dirty (s->fs);
-  err = ext2fs_close_free (&s->fs);
+  /* ext2fs_close2 frees fs only when it succeeds. */
+  err = ext2fs_close2 (s->fs, s->no_sync ? EXT2_FLAG_FLUSH_NO_SYNC : 0);
+  if (err)
+    ext2fs_free (s->fs);
+  s->fs = NULL;
   if (err) {
     error ("populate ext4: write %s: %s", s->image, error_message (err));
     return -1;
@@ -1151,7 +1156,11 @@ ext4_sink_new (const char *image, uint64_t offset)
   CLEANUP_FREE char *io_opts = xasprintf ("offset=%" PRIu64, offset);
   CLEANUP_FREE char *what = xasprintf ("%s at offset %" PRIu64, image, offset);
 
-  return ext4_sink_open (image, io_opts, unix_io_manager, what);
+  struct entry_sink *sink = ext4_sink_open (image, io_opts, unix_io_manager,
+                                            what);
+  if (sink)
+    ((struct ext4_sink *) sink->opaque)->no_sync = true;
+  return sink;
 }
 
 struct entry_sink *

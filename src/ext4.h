@@ -43,7 +43,9 @@ int ext4_mkfs (const char *image, uint64_t offset, uint64_t size,
  * entry does not carry (atime, ctime: mtime; crtime: the filesystem's
  * creation time) and made parents take the filesystem's creation time,
  * so a reproducible mkfs gives a reproducible filesystem.  Memory is
- * a 4 MiB data buffer plus a table of the paths written.
+ * a 4 MiB data buffer plus a table of the paths written.  The image
+ * is taken for a working file: it is closed without fsync (the tools
+ * that read it next see the page cache; whoever publishes it syncs).
  */
 struct entry_sink *ext4_sink_new (const char *image, uint64_t offset);
 /* The same on an existing ext4 filesystem opened by name with any

@@ -240,10 +240,7 @@ grub_install_bios (const char *image, const struct grub_config *cfg,
     return -1;
   if (pwrite_all (fd, boot, SECTOR, 0, "boot.img to sector 0") == -1)
     return -1;
-  if (fsync (fd) == -1) {
-    error_errno ("grub bios: fsync %s", image);
-    return -1;
-  }
+  /* No fsync: this is the working file, which is only read back. */
   debug ("grub bios: core.img: %zu bytes, %zu sectors at LBA %llu",
          core_len, core_sectors, (unsigned long long) core_lba);
   return 0;

@@ -36,10 +36,11 @@
 #include "nbd_output.h"
 #include "tempfiles.h"
 
-#define CHUNK (2 * 1024 * 1024)         /* bytes read and written at once */
-#define NR_BUFFERS 8                    /* chunks in flight */
+#define CHUNK (1024 * 1024)             /* bytes read and written at once */
+#define NR_BUFFERS 4                    /* chunks in flight */
 #define MAX_IN_FLIGHT 64                /* NBD commands in flight */
 #define ZERO_BLOCK 4096                 /* granularity of zero detection */
+#define QCOW2_CLUSTER 65536             /* as in qemu-img create below */
 #define MAX_ZERO (UINT64_C (1) << 30)   /* largest zero request */
 
 bool
@@ -61,6 +62,7 @@ struct copy {
   int fd;                       /* the working file */
   const char *working;
   uint64_t size;
+  uint64_t block;               /* what is written or skipped as a whole */
   bool zero_unwritten;          /* URI: zero what is not written */
   bool zero_probed;             /* fast zero tried once */
   uint32_t zero_flags;          /* FAST_ZERO while the server does it */
@@ -298,15 +300,14 @@ copy_data (struct copy *c, uint64_t offset, uint64_t end)
     while (pos < len) {
       size_t run = pos;
       bool zero;
-      /* Block boundaries are multiples of ZERO_BLOCK on the disk. */
-      size_t bend = (offset + pos) / ZERO_BLOCK * ZERO_BLOCK + ZERO_BLOCK
-        - offset;
+      /* Block boundaries are multiples of c->block on the disk. */
+      size_t bend = (offset + pos) / c->block * c->block + c->block - offset;
       if (bend > len)
         bend = len;
       zero = is_zero (buf->data + pos, bend - pos);
       run = bend;
       while (run < len) {
-        size_t n = len - run < ZERO_BLOCK ? len - run : ZERO_BLOCK;
+        size_t n = len - run < c->block ? len - run : c->block;
         if (is_zero (buf->data + run, n) != zero)
           break;
         run += n;
@@ -358,6 +359,12 @@ copy_all (struct copy *c)
       }
       hole = c->size;
     }
+    /* Whole blocks: the hole's part of a block reads as zeros. */
+    if ((uint64_t) data / c->block * c->block > pos)
+      data = data / c->block * c->block;
+    else
+      data = pos;
+    hole = (hole + c->block - 1) / c->block * c->block;
     if ((uint64_t) hole > c->size)
       hole = c->size;
     if (copy_data (c, data, hole) == -1)
@@ -406,11 +413,47 @@ register_socket_dir (struct nbd_handle *h)
   }
 }
 
+/* qemu-nbd allocates a buffer for every request and frees it again; by
+ * default glibc serves a 2 MiB buffer with a fresh mmap (or trims it
+ * back off the heap), so each request page-faults its memory in anew.
+ * That fault work capped the copy at about 300 MB/s (2.7 s for a
+ * 760 MB Debian root, 0.7 s with these limits).  The child inherits the
+ * environment of the moment it is forked, so the tunables are set only
+ * around the connect; a GLIBC_TUNABLES of the user's comes first.
+ */
+#define QEMU_NBD_MALLOC_TUNABLES \
+  "glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=33554432"
+
+static char *
+tune_server_malloc (void)
+{
+  const char *user = getenv ("GLIBC_TUNABLES");
+  char *saved = user ? xstrdup (user) : NULL;
+  CLEANUP_FREE char *value =
+    user && *user ? xasprintf ("%s:%s", user, QEMU_NBD_MALLOC_TUNABLES)
+                  : xstrdup (QEMU_NBD_MALLOC_TUNABLES);
+
+  if (setenv ("GLIBC_TUNABLES", value, 1) == -1)
+    debug ("setenv GLIBC_TUNABLES: %m");
+  return saved;
+}
+
+static void
+restore_malloc_tunables (char *saved)
+{
+  if (saved)
+    setenv ("GLIBC_TUNABLES", saved, 1);
+  else
+    unsetenv ("GLIBC_TUNABLES");
+  free (saved);
+}
+
 int
 nbd_start_qemu_nbd (struct nbd_handle *h, char **argv, pid_t *pid_rtn)
 {
   pid_t before[MAX_CHILDREN_SEEN], after[MAX_CHILDREN_SEEN];
   size_t nbefore, nafter;
+  char *saved_tunables;
   int r;
 
   *pid_rtn = 0;
@@ -419,7 +462,9 @@ nbd_start_qemu_nbd (struct nbd_handle *h, char **argv, pid_t *pid_rtn)
    */
   signals_defer ();
   nbefore = child_list_pids (before, MAX_CHILDREN_SEEN);
+  saved_tunables = tune_server_malloc ();
   r = nbd_aio_connect_systemd_socket_activation (h, argv);
+  restore_malloc_tunables (saved_tunables);
   nafter = child_list_pids (after, MAX_CHILDREN_SEEN);
   for (size_t i = 0; i < nafter; ++i) {
     bool old = false;
@@ -529,6 +574,7 @@ copy_init (struct copy *c, const char *working, const char *output)
     return -1;
   }
   c->size = st.st_size;
+  c->block = ZERO_BLOCK;
   for (size_t i = 0; i < NR_BUFFERS; ++i)
     c->bufs[i].data = xmalloc (CHUNK);
   return 0;
@@ -638,6 +684,13 @@ write_local (struct copy *c, const char *output, const char *format,
     }
   }
 
+  /* A qcow2 cluster written in part is first zeroed by qemu (and
+   * allocated with fallocate, serialised on the file's lock): whole
+   * clusters keep every write a plain one.  The image is as sparse,
+   * since a cluster is allocated whole anyway.
+   */
+  if (STREQ (format, "qcow2"))
+    c->block = QCOW2_CLUSTER;
   c->h = connect_local (path, format, output, &pid);
   if (!c->h)
     goto out;

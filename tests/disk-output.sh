@@ -64,6 +64,24 @@ echo "data $data bytes, qcow2 actual size $actual bytes"
 ls -a "$tmp" | grep -q mkvmimg- && fail "temporary file left beside the output"
 no_qemu_nbd_left
 
+# ---- qemu-nbd is started with malloc limits (without them it maps and
+# faults in a fresh buffer for every request), after the user's own.
+mkdir "$tmp/bin"
+real_qemu_nbd=$(command -v qemu-nbd)
+cat >"$tmp/bin/qemu-nbd" <<EOF
+#!/bin/sh
+printf '%s\n' "\$GLIBC_TUNABLES" >"$tmp/tunables"
+exec "$real_qemu_nbd" "\$@"
+EOF
+chmod +x "$tmp/bin/qemu-nbd"
+PATH="$tmp/bin:$PATH" GLIBC_TUNABLES=glibc.malloc.tcache_count=7 \
+  $T output "$w" "$tmp/tuned.qcow2" qcow2
+cat "$tmp/tunables"
+grep -q '^glibc\.malloc\.tcache_count=7:.*glibc\.malloc\.mmap_threshold=' \
+  "$tmp/tunables" || fail "qemu-nbd's malloc limits, after the user's"
+qemu-img compare "$w" "$tmp/tuned.qcow2" || fail "tuned qcow2 differs"
+rm -f "$tmp/tuned.qcow2"
+
 # ---- raw --------------------------------------------------------------
 $T output "$w" "$tmp/out.raw" raw
 cmp "$w" "$tmp/out.raw" || fail "raw output differs"

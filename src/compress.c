@@ -40,6 +40,12 @@ compression_name (enum compression c)
   return compressions[c].name;
 }
 
+const char *
+compression_segment_kind (enum compression c)
+{
+  return c == COMPRESS_NONE ? "uncompressed" : compressions[c].name;
+}
+
 int
 compression_parse (const char *str, enum compression *c_rtn, int *level_rtn)
 {
@@ -134,7 +140,7 @@ static void
 truncated (const char *path, enum compression c, uint64_t offset)
 {
   error ("%s: the %s segment at offset %" PRIu64 " is truncated",
-         path, compression_name (c), offset);
+         path, compression_segment_kind (c), offset);
 }
 
 static int

@@ -24,6 +24,8 @@ enum compression {
 
 /* "none", "gzip", ... */
 const char *compression_name (enum compression c);
+/* For "the %s segment" in messages: "uncompressed", "gzip", ... */
+const char *compression_segment_kind (enum compression c);
 
 /* Parse "NAME" or "NAME:LEVEL" (--compress).  The level is -1 when not
  * given (the compressor's default).  Reports a usage-style error and

@@ -178,7 +178,7 @@ decoded_next (struct decoded *d, unsigned char **buf_rtn)
     r = archive_read_data (d->dec, d->block, BLOCK);
     if (r < 0) {
       error ("%s: the %s segment at offset %" PRIu64 ": %s", d->path,
-             compression_name (d->seg->compression), d->seg->offset,
+             compression_segment_kind (d->seg->compression), d->seg->offset,
              archive_error_string (d->dec));
       return -1;
     }
@@ -291,7 +291,7 @@ initramfs_segment_read (int fd, const char *path,
         != ARCHIVE_OK ||
         archive_read_next_header (d.dec, &entry) != ARCHIVE_OK) {
       error ("%s: the %s segment at offset %" PRIu64 ": %s", path,
-             compression_name (seg->compression), seg->offset,
+             compression_segment_kind (seg->compression), seg->offset,
              archive_error_string (d.dec));
       goto out;
     }
@@ -327,7 +327,7 @@ initramfs_segment_read (int fd, const char *path,
     if (r - i < 6 || compression_detect (buf + i, r - i) != COMPRESS_NONE) {
       error ("%s: the %s segment at offset %" PRIu64 " holds data after "
              "its cpio archive that is not cpio", path,
-             compression_name (seg->compression), seg->offset);
+             compression_segment_kind (seg->compression), seg->offset);
       goto out;
     }
     memmove (d.pushback, buf + i, r - i);

@@ -59,6 +59,7 @@ struct buffer {
 struct copy {
   struct nbd_handle *h;
   const char *output;           /* for messages */
+  bool local_server;            /* a qemu-nbd of ours, for messages */
   int fd;                       /* the working file */
   const char *working;
   uint64_t size;
@@ -101,15 +102,25 @@ request_done (void *user_data, int *error)
   return 1;
 }
 
+/* What a lost connection means when mkvmimg started the server. */
+static const char *
+lost_server (const struct copy *c, int err)
+{
+  if (c->local_server &&
+      (err == ENOTCONN || err == ESHUTDOWN || err == EPIPE ||
+       err == ECONNRESET))
+    return " (qemu-nbd exited or was killed)";
+  return "";
+}
+
 /* Report the first failed completion, if any.  -1 if there was one. */
 static int
 check_completions (struct copy *c)
 {
   if (c->err == 0)
     return 0;
-  errno = c->err;
-  error_errno ("%s: %s at offset %" PRIu64, c->output, c->err_what,
-               c->err_offset);
+  error ("%s: %s at offset %" PRIu64 ": %s%s", c->output, c->err_what,
+         c->err_offset, strerror (c->err), lost_server (c, c->err));
   return -1;
 }
 
@@ -123,7 +134,8 @@ wait_for (struct copy *c, unsigned max, struct buffer *buf)
     if (nbd_poll (c->h, -1) == -1) {
       /* A failed completion says more than "connection closed". */
       if (check_completions (c) == 0)
-        error ("%s: %s", c->output, nbd_get_error ());
+        error ("%s: %s%s", c->output, nbd_get_error (),
+               lost_server (c, nbd_get_errno ()));
       return -1;
     }
     if (check_completions (c) == -1)
@@ -154,8 +166,8 @@ issue_write (struct copy *c, struct buffer *buf, const char *data,
     if (buf)
       buf->refs--;
     c->in_flight--;
-    error ("%s: write at offset %" PRIu64 ": %s", c->output, offset,
-           nbd_get_error ());
+    error ("%s: write at offset %" PRIu64 ": %s%s", c->output,
+           offset, nbd_get_error (), lost_server (c, nbd_get_errno ()));
     return -1;
   }
   c->bytes_written += len;
@@ -195,8 +207,8 @@ issue_zero (struct copy *c, uint64_t offset, uint64_t len)
         c->zero_flags = 0;
       }
       else {
-        error ("%s: zero at offset %" PRIu64 ": %s", c->output, offset,
-               nbd_get_error ());
+        error ("%s: zero at offset %" PRIu64 ": %s%s", c->output,
+               offset, nbd_get_error (), lost_server (c, nbd_get_errno ()));
         return -1;
       }
     }
@@ -216,8 +228,8 @@ issue_zero (struct copy *c, uint64_t offset, uint64_t len)
                         .callback = request_done, .user_data = r,
                         .free = free }, c->zero_flags) == -1) {
       c->in_flight--;
-      error ("%s: zero at offset %" PRIu64 ": %s", c->output, offset,
-             nbd_get_error ());
+      error ("%s: zero at offset %" PRIu64 ": %s%s", c->output,
+             offset, nbd_get_error (), lost_server (c, nbd_get_errno ()));
       return -1;
     }
     offset += n;
@@ -377,7 +389,8 @@ copy_all (struct copy *c)
     return -1;
 
   if (nbd_can_flush (c->h) > 0 && nbd_flush (c->h, 0) == -1) {
-    error ("%s: flush: %s", c->output, nbd_get_error ());
+    error ("%s: flush: %s%s", c->output, nbd_get_error (),
+           lost_server (c, nbd_get_errno ()));
     return -1;
   }
   debug ("%s: %" PRIu64 " bytes written, %" PRIu64 " bytes zeroed",
@@ -691,6 +704,7 @@ write_local (struct copy *c, const char *output, const char *format,
    */
   if (STREQ (format, "qcow2"))
     c->block = QCOW2_CLUSTER;
+  c->local_server = true;
   c->h = connect_local (path, format, output, &pid);
   if (!c->h)
     goto out;

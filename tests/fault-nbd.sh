@@ -38,11 +38,13 @@ for sig in KILL TERM; do
     wait_for_file "$tmp/held"
     nbd=$(cat "$tmp/held")
     release_tool
-    # Stopped once mkvmimg has sent its first write (it cannot finish
-    # then), and killed.
-    wait_for_line 'nbd_aio_pwrite: enter'
+    # Stopped once the handshake is done, before it can take a write
+    # (16 MiB goes through in a few ms, faster than the test can stop
+    # it), and killed once mkvmimg has sent its first write.
+    wait_for_line 'nbd_get_size: leave'
     kill -STOP "$nbd" 2>/dev/null ||
       fail "$what: qemu-nbd was gone before the test could stop it"
+    wait_for_line 'nbd_aio_pwrite: enter'
     grep -q "mkvmimg: built" "$tmp/bg.log" &&
       fail "$what: the build finished before qemu-nbd could be killed"
     kill -$sig "$nbd"
@@ -57,6 +59,11 @@ for sig in KILL TERM; do
     grep -v ': debug: ' "$tmp/bg.log" | grep -q "^mkvmimg: $out/disk.qcow2: " || {
       grep '^mkvmimg' "$tmp/bg.log" >&2
       fail "$what: no error naming the output"
+    }
+    grep -q "^mkvmimg: $out/disk.qcow2: .*(qemu-nbd exited or was killed)" \
+      "$tmp/bg.log" || {
+      grep '^mkvmimg' "$tmp/bg.log" >&2
+      fail "$what: the error does not say that qemu-nbd went away"
     }
     assert_no_procs "$what"
     if [ -n "$force" ]; then

@@ -159,6 +159,14 @@ arch_find_debian (const char *debian)
 }
 
 const struct arch *
+arch_next (const struct arch *a)
+{
+  if (!a)
+    return &arches[0];
+  return a + 1 < arches + N_ARCHES ? a + 1 : NULL;
+}
+
+const struct arch *
 arch_host (void)
 {
   struct utsname u;

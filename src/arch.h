@@ -59,6 +59,10 @@ const struct arch *arch_find (const char *name);
 const struct arch *arch_lookup (const char *what, const char *name);
 /* The architecture whose Debian name is debian, or NULL. */
 const struct arch *arch_find_debian (const char *debian);
+/* The architectures of the table in turn: arch_next (NULL) is the
+ * first, arch_next (a) the one after a, NULL after the last.
+ */
+const struct arch *arch_next (const struct arch *a);
 /* The host's, or NULL if the table does not know it. */
 const struct arch *arch_host (void);
 /* "x86_64, aarch64, armhf" (static). */

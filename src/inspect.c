@@ -17,6 +17,7 @@
 #include <ext2fs/ext2fs.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "cli.h"
 #include "image-open.h"
 #include "machine.h"
@@ -886,7 +887,7 @@ print_bootloader (struct out *o, struct image *img)
   char *bios_where = NULL;
   int efi_part = 0;
   uint64_t efi_size = 0;
-  bool efi = false;
+  const struct arch *efi = NULL;    /* whose boot file the ESP holds */
 
   if (img->size >= 512) {
     if (image_pread (img, mbr, 512, 0) == -1)
@@ -929,15 +930,19 @@ print_bootloader (struct out *o, struct image *img)
       continue;
     if (probe_fs (img, p->start, p->size, &fi) == -1)
       return -1;
-    if (fi.type && STREQ (fi.type, "vfat")) {
-      r = fat_find (img, p->start, &fi, "EFI/BOOT/BOOTX64.EFI", &efi_size);
+    /* The removable-media boot file of each architecture (BOOTX64.EFI,
+     * BOOTAA64.EFI, ...): the first found is reported.
+     */
+    for (const struct arch *a = arch_next (NULL);
+         a && !efi && fi.type && STREQ (fi.type, "vfat"); a = arch_next (a)) {
+      r = fat_find (img, p->start, &fi, a->efi_boot_file, &efi_size);
       if (r == -1) {
         fs_info_free (&fi);
         free (bios_where);
         return -1;
       }
       if (r == 1) {
-        efi = true;
+        efi = a;
         efi_part = p->number;
       }
     }
@@ -955,9 +960,15 @@ print_bootloader (struct out *o, struct image *img)
   else
     kv_null (o, "bios");
   if (efi) {
+    /* As the firmware writes it: \EFI\BOOT\BOOTX64.EFI. */
+    CLEANUP_FREE char *path = xstrdup (efi->efi_boot_file);
+    for (char *c = path; *c; ++c)
+      if (*c == '/')
+        *c = '\\';
     obj_begin (o, "efi");
     kv_u64 (o, "partition", efi_part);
-    kv_str (o, "path", "\\EFI\\BOOT\\BOOTX64.EFI");
+    kv_str (o, "path", path);
+    kv_str (o, "arch", efi->name);
     kv_u64 (o, "size", efi_size);
     end (o);
   }

@@ -60,6 +60,8 @@ check ()
   [ "$(jq -r '.system.modules_load[0]' "$j")" = mine ] || fail "$j: modules-load.d"
   [ "$(jq -r '.bootloader.type' "$j")" = efi ] || fail "$j: boot loader"
   [ "$(jq -r '.bootloader.efi.size' "$j")" -eq 12345 ] || fail "$j: BOOTX64.EFI size"
+  [ "$(jq -r '.bootloader.efi.path' "$j")" = '\EFI\BOOT\BOOTX64.EFI' ] || fail "$j: BOOTX64.EFI path"
+  [ "$(jq -r '.bootloader.efi.arch' "$j")" = x86_64 ] || fail "$j: BOOTX64.EFI arch"
   [ "$(jq -r '.machine' "$j")" = null ] || fail "$j: machine"
 }
 
@@ -87,6 +89,28 @@ $MKVMIMG inspect --json root.img > whole.json
 [ "$(jq -r '.partitions[0].number' whole.json)" -eq 0 ] || fail "whole disk: partition 0"
 [ "$(jq -r '.system.hostname' whole.json)" = foreignhost ] || fail "whole disk: system"
 [ "$(jq -r '.bootloader.type' whole.json)" = none ] || fail "whole disk: boot loader"
+
+# The ESP of an arm64 or armhf image: its removable-media boot file
+# (BOOTAA64.EFI, BOOTARM.EFI), said in JSON and in text.
+for f in BOOTAA64.EFI:aarch64 BOOTARM.EFI:armhf; do
+  file=${f%%:*} arch=${f#*:}
+  mkfs.vfat -C esp-$arch.img 16384 > /dev/null
+  mmd -i esp-$arch.img ::/EFI ::/EFI/BOOT
+  head -c 4321 /dev/urandom > boot.efi
+  mcopy -i esp-$arch.img boot.efi ::/EFI/BOOT/$file
+  cp disk.raw $arch.raw
+  dd if=esp-$arch.img of=$arch.raw bs=512 seek=2048 conv=notrunc status=none
+  $MKVMIMG inspect --json $arch.raw > $arch.json
+  [ "$(jq -r '.bootloader.type' $arch.json)" = efi ] || fail "$arch: boot loader"
+  [ "$(jq -r '.bootloader.efi.partition' $arch.json)" -eq 1 ] || fail "$arch: ESP partition"
+  [ "$(jq -r '.bootloader.efi.path' $arch.json)" = "\\EFI\\BOOT\\$file" ] ||
+    fail "$arch: path $(jq -r '.bootloader.efi.path' $arch.json)"
+  [ "$(jq -r '.bootloader.efi.arch' $arch.json)" = $arch ] || fail "$arch: arch"
+  [ "$(jq -r '.bootloader.efi.size' $arch.json)" -eq 4321 ] || fail "$arch: size"
+  $MKVMIMG inspect $arch.raw > $arch.txt
+  grep -q "^    path: \\\\EFI\\\\BOOT\\\\$file\$" $arch.txt || { cat $arch.txt; fail "$arch: text path"; }
+  grep -q "^    arch: $arch\$" $arch.txt || fail "$arch: text arch"
+done
 
 # Errors.
 expect_fail $MKVMIMG inspect

@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "display.h"
 #include "libvirt.h"
 #include "machine.h"
@@ -217,10 +218,15 @@ libvirt_domain_xml (const struct machine *m, const struct qemu_opts *opts,
   fprintf (fp, "  <os>\n    <type arch='%s' machine='%s'>hvm</type>\n",
            m->arch, m->type);
   if (STREQ (m->firmware, "uefi")) {
-    const char *code = m->ovmf_code ? m->ovmf_code : machine_find_ovmf_code ();
-    const char *vars = m->ovmf_vars ? m->ovmf_vars : machine_find_ovmf_vars ();
+    /* The machine's arch's firmware: OVMF, AAVMF, AAVMF32. */
+    const struct arch *a = arch_find (m->arch);
+    const char *code = m->ovmf_code ? m->ovmf_code : machine_find_fw_code (m);
+    const char *vars = m->ovmf_vars ? m->ovmf_vars : machine_find_fw_vars (m);
     if (!code || !vars) {
-      error ("UEFI firmware: OVMF not found in /usr/share/OVMF");
+      error ("UEFI firmware for %s: %s not found (install Debian's %s "
+             "package, or set ovmf-code and ovmf-vars in the machine "
+             "file)", m->arch, a ? a->fw_code[0] : "firmware",
+             a ? a->fw_package : "firmware");
       fclose (fp);
       free (xml);
       return NULL;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkvmimg run --libvirt-xml: the domain XML validates against libvirt's
-# schema (virt-xml-validate) and 'virsh define' (test driver) takes it, for BIOS, UEFI and direct kernel machines
+# schema (virt-xml-validate) and 'virsh define' (test driver) takes it, for BIOS, UEFI (x86_64 and aarch64) and direct kernel machines
 # with every display and network kind, and says the same as the QEMU
 # command line: disk, firmware, MACs, forwards, display, devices.
 . "$top_srcdir/tests/functions.sh"
@@ -92,6 +92,37 @@ xpath "$x" 'string(/domain/os/loader)' | grep -q OVMF_CODE || fail "loader"
 [ "$(xpath "$x" 'string(/domain/devices/interface/model/@type)')" = e1000 ] || fail "e1000"
 xpath "$x" '/domain/*[local-name()="commandline"]' | grep -q "vde,id=vde1,sock=$tmp/nets/lab/ctl" || fail "vde NIC"
 [ "$(xpath "$x" 'string(/domain/devices/graphics/listen/@type)')" = socket ] || fail "vnc socket"
+
+# UEFI on aarch64 and armhf: the arch's firmware (AAVMF, AAVMF32), not
+# OVMF; without it, the error names the arch's firmware package.
+qemu-img create -q -f raw "$tmp/a64.raw" 64M
+printf '[machine]\narch = aarch64\nfirmware = uefi\nname = arm1\n' > "$tmp/a64.raw.machine"
+validate a64-uefi "$tmp/a64.raw"
+x=$tmp/a64-uefi.xml
+[ "$(xpath "$x" 'string(/domain/os/type/@arch)')" = aarch64 ] || fail "aarch64: arch"
+[ "$(xpath "$x" 'string(/domain/os/loader)')" = /usr/share/AAVMF/AAVMF_CODE.fd ] ||
+  fail "aarch64: loader $(xpath "$x" 'string(/domain/os/loader)')"
+[ "$(xpath "$x" 'string(/domain/os/nvram/@template)')" = /usr/share/AAVMF/AAVMF_VARS.fd ] ||
+  fail "aarch64: nvram template"
+grep -q -- "-drive if=pflash,format=raw,unit=0,file=/usr/share/AAVMF/AAVMF_CODE.fd," "$tmp/a64-uefi.cmd" ||
+  fail "aarch64: the command line has other firmware: $(cat "$tmp/a64-uefi.cmd")"
+printf '[machine]\narch = armhf\nfirmware = uefi\nname = arm2\ndisk = none\n' > "$tmp/a32.machine"
+$MKVMIMG run --libvirt-xml "$tmp/a32.machine" > "$tmp/a32.xml" ||
+  fail "armhf: --libvirt-xml failed"
+[ "$(xpath "$tmp/a32.xml" 'string(/domain/os/loader)')" = /usr/share/AAVMF/AAVMF32_CODE.fd ] ||
+  fail "armhf: loader $(xpath "$tmp/a32.xml" 'string(/domain/os/loader)')"
+# No AAVMF (hidden under an empty tmpfs where a user namespace may
+# mount one).
+if unshare -rm true 2>/dev/null; then
+  rc=0
+  unshare -rm sh -c 'mount -t tmpfs none /usr/share/AAVMF && exec "$@"' sh \
+    $MKVMIMG run --libvirt-xml "$tmp/a64.raw" > /dev/null 2> "$tmp/nofw.err" || rc=$?
+  [ $rc -eq 1 ] || { cat "$tmp/nofw.err"; fail "aarch64 without AAVMF: exit $rc"; }
+  grep -q "^mkvmimg: UEFI firmware for aarch64: .*install Debian's qemu-efi-aarch64 package" "$tmp/nofw.err" ||
+    fail "aarch64 without AAVMF: $(cat "$tmp/nofw.err")"
+else
+  echo "no user namespace: the missing-firmware case is not checked"
+fi
 
 # Direct kernel boot, no disk, no display, --snapshot irrelevant.
 validate direct "$tmp/direct.machine"

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "mkvmimg.h"
+#include "arch.h"
 #include "child.h"
 #include "cli.h"
 #include "display.h"
@@ -109,7 +110,8 @@ check_port (const char *what, int port)
 static char *
 find_vmlinux (const struct machine *m)
 {
-  const char *suffix = "/arch/x86/boot/bzImage";
+  const struct arch *a = arch_find (m->arch);
+  CLEANUP_FREE char *suffix = NULL;
   const char *base;
   char *p;
 
@@ -117,8 +119,12 @@ find_vmlinux (const struct machine *m)
     return xstrdup (m->vmlinux);
   if (!m->kernel)
     return NULL;
-  /* A kernel tree: TREE/arch/x86/boot/bzImage beside TREE/vmlinux. */
-  if (strlen (m->kernel) > strlen (suffix) &&
+  /* A kernel tree: TREE/vmlinux beside the arch's image in it
+   * (TREE/arch/x86/boot/bzImage, TREE/arch/arm64/boot/Image, ...).
+   */
+  if (a)
+    suffix = xasprintf ("/%s", a->kernel_build);
+  if (suffix && strlen (m->kernel) > strlen (suffix) &&
       STREQ (m->kernel + strlen (m->kernel) - strlen (suffix), suffix)) {
     p = xasprintf ("%.*s/vmlinux",
                    (int) (strlen (m->kernel) - strlen (suffix)), m->kernel);

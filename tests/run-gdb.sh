@@ -5,6 +5,7 @@
 # socket answers scripts; SPICE and VNC run with password
 # authentication; --overlay creates a qcow2 over the pristine image;
 # busy gdb and forward ports and a running VM are refused; nothing is left running.
+# First, without QEMU: the gdb line names a kernel tree's vmlinux, on each arch.
 . "$top_srcdir/tests/functions.sh"
 requires qemu-system-x86_64 qemu-img gdb socat pgrep
 
@@ -31,6 +32,23 @@ qemu-img create -q -f qcow2 "$tmp/disk.qcow2" 64M
 sum=$(md5sum < "$tmp/disk.qcow2")
 printf '[machine]\nname = gdbvm\n' > "$tmp/disk.qcow2.machine"
 port=$(( 30000 + $$ % 20000 ))
+
+# The vmlinux beside a kernel tree's image is named in the gdb line,
+# for each arch's image (arch/x86/boot/bzImage, arch/arm64/boot/Image,
+# arch/arm/boot/zImage).  No QEMU runs: the wrapper is true.
+for t in x86_64:x86/boot/bzImage aarch64:arm64/boot/Image armhf:arm/boot/zImage; do
+  arch=${t%%:*} image=${t#*:}
+  mkdir -p "$tmp/linux-$arch/arch/${image%/*}"
+  echo image > "$tmp/linux-$arch/arch/$image"
+  echo symbols > "$tmp/linux-$arch/vmlinux"
+  printf '[machine]\narch = %s\nfirmware = direct\nkernel = linux-%s/arch/%s\ndisk = none\nnic = none\n' \
+    $arch $arch $image > "$tmp/tree-$arch.machine"
+  $MKVMIMG run "$tmp/tree-$arch.machine" --gdb=$port --qemu-wrapper true \
+    < /dev/null > /dev/null 2> "$tmp/tree-$arch.err" ||
+    { cat "$tmp/tree-$arch.err"; fail "$arch: run with a true wrapper"; }
+  grep -qF "gdb $tmp/linux-$arch/vmlinux -ex 'target remote 127.0.0.1:$port'" "$tmp/tree-$arch.err" ||
+    fail "$arch: no vmlinux in the gdb line: $(cat "$tmp/tree-$arch.err")"
+done
 
 # SPICE, gdb waiting, an overlay.
 $MKVMIMG run "$tmp/disk.qcow2" --overlay "$tmp/over.qcow2" --display spice \

@@ -204,6 +204,8 @@ libvirt_domain_xml (const struct machine *m, const struct qemu_opts *opts,
   size_t len = 0;
   FILE *fp = open_memstream (&xml, &len);
   bool kvm = qemu_kvm_usable (m);
+  const struct arch *a = arch_find (m->arch);
+  const struct board *b = a ? board_find (a, m->type) : NULL;
 
   if (!fp)
     abort ();
@@ -219,7 +221,6 @@ libvirt_domain_xml (const struct machine *m, const struct qemu_opts *opts,
            m->arch, m->type);
   if (STREQ (m->firmware, "uefi")) {
     /* The machine's arch's firmware: OVMF, AAVMF, AAVMF32. */
-    const struct arch *a = arch_find (m->arch);
     const char *code = m->ovmf_code ? m->ovmf_code : machine_find_fw_code (m);
     const char *vars = m->ovmf_vars ? m->ovmf_vars : machine_find_fw_vars (m);
     if (!code || !vars) {
@@ -253,9 +254,20 @@ libvirt_domain_xml (const struct machine *m, const struct qemu_opts *opts,
       fprintf (fp, "console=%s", m->console);
     tag (fp, "</cmdline>\n");
   }
-  tag (fp, "  </os>\n  <features>\n    <acpi/>\n  </features>\n");
+  tag (fp, "  </os>\n");
+  /* ACPI: PCs, and arm64 under UEFI; 32-bit Arm boards have none. */
+  if (a && (a->grub_bios ||
+            (STREQ (a->name, "aarch64") && STREQ (m->firmware, "uefi"))))
+    tag (fp, "  <features>\n    <acpi/>\n  </features>\n");
   if (kvm)
     tag (fp, "  <cpu mode='host-passthrough'/>\n");
+  else if (a && a->tcg_cpu && !(b && b->dtb)) {
+    /* As on the QEMU command line: virt's default CPU is 32-bit. */
+    tag (fp, "  <cpu mode='custom' match='exact'>\n"
+         "    <model fallback='forbid'>");
+    put_escaped (fp, a->tcg_cpu);
+    tag (fp, "</model>\n  </cpu>\n");
+  }
   tag (fp, "  <on_reboot>restart</on_reboot>\n  <devices>\n"
        "    <emulator>");
   {

@@ -100,6 +100,14 @@ printf '[machine]\narch = aarch64\nfirmware = uefi\nname = arm1\n' > "$tmp/a64.r
 validate a64-uefi "$tmp/a64.raw"
 x=$tmp/a64-uefi.xml
 [ "$(xpath "$x" 'string(/domain/os/type/@arch)')" = aarch64 ] || fail "aarch64: arch"
+# Without KVM the CPU is the one the command line gives (virt's default
+# is 32-bit), and UEFI on arm64 has ACPI.
+if [ ! -w /dev/kvm ] || [ "$(uname -m)" != aarch64 ]; then
+  [ "$(xpath "$x" 'string(/domain/cpu/model)')" = cortex-a57 ] ||
+    fail "aarch64: cpu model '$(xpath "$x" 'string(/domain/cpu/model)')'"
+  grep -q -- "-cpu cortex-a57" "$tmp/a64-uefi.cmd" || fail "aarch64: -cpu"
+fi
+[ "$(xpath "$x" 'count(/domain/features/acpi)')" = 1 ] || fail "aarch64 uefi: acpi"
 [ "$(xpath "$x" 'string(/domain/os/loader)')" = /usr/share/AAVMF/AAVMF_CODE.fd ] ||
   fail "aarch64: loader $(xpath "$x" 'string(/domain/os/loader)')"
 [ "$(xpath "$x" 'string(/domain/os/nvram/@template)')" = /usr/share/AAVMF/AAVMF_VARS.fd ] ||
@@ -111,6 +119,8 @@ $MKVMIMG run --libvirt-xml "$tmp/a32.machine" > "$tmp/a32.xml" ||
   fail "armhf: --libvirt-xml failed"
 [ "$(xpath "$tmp/a32.xml" 'string(/domain/os/loader)')" = /usr/share/AAVMF/AAVMF32_CODE.fd ] ||
   fail "armhf: loader $(xpath "$tmp/a32.xml" 'string(/domain/os/loader)')"
+[ "$(xpath "$tmp/a32.xml" 'count(/domain/features/acpi)')" = 0 ] ||
+  fail "armhf: ACPI on a 32-bit Arm machine"
 # No AAVMF (hidden under an empty tmpfs where a user namespace may
 # mount one).
 if unshare -rm true 2>/dev/null; then

@@ -355,15 +355,18 @@ do_run (const struct run_opts *o)
             d.generated ? " (generated for this run)" : "");
   }
   if (qo.gdb_port) {
+    /* Debian's plain gdb knows only the host's architecture. */
+    const char *gdb = arch_host () == arch_find (m->arch)
+      ? "gdb" : "gdb-multiarch";
     vmlinux = find_vmlinux (m);
     info ("gdb stub on 127.0.0.1:%d%s; attach with:", qo.gdb_port,
           o->gdb_wait ? " (the CPU waits for 'continue')" : "");
     if (vmlinux)
-      info ("  gdb %s -ex 'target remote 127.0.0.1:%d'", vmlinux,
+      info ("  %s %s -ex 'target remote 127.0.0.1:%d'", gdb, vmlinux,
             qo.gdb_port);
     else
-      info ("  gdb -ex 'target remote 127.0.0.1:%d'   (no vmlinux with "
-            "symbols found: set vmlinux in the machine)", qo.gdb_port);
+      info ("  %s -ex 'target remote 127.0.0.1:%d'   (no vmlinux with "
+            "symbols found: set vmlinux in the machine)", gdb, qo.gdb_port);
   }
 
   if (o->daemonize) {

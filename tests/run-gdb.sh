@@ -5,7 +5,8 @@
 # socket answers scripts; SPICE and VNC run with password
 # authentication; --overlay creates a qcow2 over the pristine image;
 # busy gdb and forward ports and a running VM are refused; nothing is left running.
-# First, without QEMU: the gdb line names a kernel tree's vmlinux, on each arch.
+# First, without QEMU: the gdb line names a kernel tree's vmlinux, on each arch
+# (and gdb-multiarch for a foreign one).
 . "$top_srcdir/tests/functions.sh"
 requires qemu-system-x86_64 qemu-img gdb socat pgrep
 
@@ -46,8 +47,13 @@ for t in x86_64:x86/boot/bzImage aarch64:arm64/boot/Image armhf:arm/boot/zImage;
   $MKVMIMG run "$tmp/tree-$arch.machine" --gdb=$port --qemu-wrapper true \
     < /dev/null > /dev/null 2> "$tmp/tree-$arch.err" ||
     { cat "$tmp/tree-$arch.err"; fail "$arch: run with a true wrapper"; }
-  grep -qF "gdb $tmp/linux-$arch/vmlinux -ex 'target remote 127.0.0.1:$port'" "$tmp/tree-$arch.err" ||
-    fail "$arch: no vmlinux in the gdb line: $(cat "$tmp/tree-$arch.err")"
+  # A foreign arch needs gdb-multiarch.
+  case $arch:$(uname -m) in
+    x86_64:x86_64|aarch64:aarch64|armhf:armv7l) gdb=gdb ;;
+    *) gdb=gdb-multiarch ;;
+  esac
+  grep -qF "  $gdb $tmp/linux-$arch/vmlinux -ex 'target remote 127.0.0.1:$port'" "$tmp/tree-$arch.err" ||
+    fail "$arch: no '$gdb' with the vmlinux in the gdb line: $(cat "$tmp/tree-$arch.err")"
 done
 
 # SPICE, gdb waiting, an overlay.

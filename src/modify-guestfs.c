@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,10 +33,62 @@ modify_guestfs (const char *image, const char *overlay,
 
 #else
 
+/* libguestfs is loaded when this fallback runs, not linked: with it
+ * come 37 more libraries (libvirt, glib, krb5, curl, libxml2, ...)
+ * that the dynamic loader would map and relocate at the start of every
+ * command, initramfs and --version included, for a path few images
+ * take.  Only <guestfs.h> is used at build time; the pointers take
+ * their types from it.  The variadic calls (guestfs_add_drive_opts)
+ * go through their _argv forms, which take a struct.
+ */
+#define LIBGUESTFS_SONAME "libguestfs.so.0"
+#define GUESTFS_FUNCTIONS(F) \
+  F (create) F (close) F (last_error) F (set_error_handler) \
+  F (set_verbose) F (set_trace) \
+  F (add_drive_opts_argv) F (launch) F (shutdown) \
+  F (list_filesystems) F (mount) F (umount_all) F (vfs_uuid) \
+  F (is_dir) F (exists) F (mkdir_p) F (rm_rf) \
+  F (upload) F (chmod) F (chown) F (read_file) F (write)
+
+static struct {
+  void *handle;
+#define GFS_MEMBER(name) __typeof__ (guestfs_##name) *name;
+  GUESTFS_FUNCTIONS (GFS_MEMBER)
+#undef GFS_MEMBER
+} gfs;
+
+/* Once per process; the library stays loaded until exit. */
+static int
+load_libguestfs (const char *image)
+{
+  void *h;
+
+  if (gfs.handle)
+    return 0;
+  h = dlopen (LIBGUESTFS_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    error ("modify %s: load libguestfs, needed for a root that is not "
+           "ext2/3/4 (Debian package libguestfs0): %s", image, dlerror ());
+    return -1;
+  }
+#define GFS_LOOKUP(name)                                            \
+  gfs.name = (__typeof__ (gfs.name)) dlsym (h, "guestfs_" #name);   \
+  if (!gfs.name) {                                                  \
+    error ("modify %s: %s: no symbol guestfs_" #name ": %s", image, \
+           LIBGUESTFS_SONAME, dlerror ());                          \
+    dlclose (h);                                                    \
+    return -1;                                                      \
+  }
+  GUESTFS_FUNCTIONS (GFS_LOOKUP)
+#undef GFS_LOOKUP
+  gfs.handle = h;
+  return 0;
+}
+
 static int
 gerr (guestfs_h *g, const char *what)
 {
-  const char *e = guestfs_last_error (g);
+  const char *e = gfs.last_error (g);
   error ("modify through libguestfs: %s: %s", what, e ? e : "failed");
   return -1;
 }
@@ -44,7 +97,7 @@ gerr (guestfs_h *g, const char *what)
 static int
 mount_root (guestfs_h *g, const char *image, char **uuid_rtn)
 {
-  char **fss = guestfs_list_filesystems (g);
+  char **fss = gfs.list_filesystems (g);
   int r = -1;
 
   if (!fss)
@@ -53,15 +106,15 @@ mount_root (guestfs_h *g, const char *image, char **uuid_rtn)
     const char *dev = fss[i], *type = fss[i + 1];
     if (STREQ (type, "swap") || STREQ (type, "unknown"))
       continue;
-    if (guestfs_mount (g, dev, "/") == -1)
+    if (gfs.mount (g, dev, "/") == -1)
       continue;
-    if (guestfs_is_dir (g, "/etc") > 0 || guestfs_exists (g, "/sbin/init") > 0) {
+    if (gfs.is_dir (g, "/etc") > 0 || gfs.exists (g, "/sbin/init") > 0) {
       debug ("libguestfs: the root is %s (%s)", dev, type);
-      *uuid_rtn = guestfs_vfs_uuid (g, dev);
+      *uuid_rtn = gfs.vfs_uuid (g, dev);
       r = 0;
     }
     else
-      guestfs_umount_all (g);
+      gfs.umount_all (g);
   }
   for (size_t i = 0; fss[i]; ++i)
     free (fss[i]);
@@ -89,13 +142,13 @@ add_file (guestfs_h *g, const char *arg)
     error_errno ("--add %s", a.src);
   else if (!S_ISREG (st.st_mode))
     error ("--add %s: through libguestfs only regular files", a.src);
-  else if (*dir && guestfs_mkdir_p (g, dir) == -1)
+  else if (*dir && gfs.mkdir_p (g, dir) == -1)
     gerr (g, dir);
-  else if (guestfs_upload (g, a.src, dest) == -1 ||
-           guestfs_chmod (g, a.set_mode ? a.mode : st.st_mode & 07777,
-                          dest) == -1 ||
-           guestfs_chown (g, a.set_owner ? a.uid : 0,
-                          a.set_owner ? a.gid : 0, dest) == -1)
+  else if (gfs.upload (g, a.src, dest) == -1 ||
+           gfs.chmod (g, a.set_mode ? a.mode : st.st_mode & 07777,
+                      dest) == -1 ||
+           gfs.chown (g, a.set_owner ? a.uid : 0,
+                      a.set_owner ? a.gid : 0, dest) == -1)
     gerr (g, dest);
   else {
     info ("adding %s", dest);
@@ -113,11 +166,11 @@ read_file (guestfs_h *g, const char *path, bool *missing)
   char *buf, *text;
 
   *missing = false;
-  if (guestfs_exists (g, path) == 0) {
+  if (gfs.exists (g, path) == 0) {
     *missing = true;
     return NULL;
   }
-  buf = guestfs_read_file (g, path, &len);
+  buf = gfs.read_file (g, path, &len);
   if (!buf) {
     gerr (g, path);
     return NULL;
@@ -132,8 +185,8 @@ read_file (guestfs_h *g, const char *path, bool *missing)
 static int
 write_file (guestfs_h *g, const char *path, const char *text, int mode)
 {
-  if (guestfs_write (g, path, text, strlen (text)) == -1 ||
-      (mode >= 0 && guestfs_chmod (g, mode, path) == -1))
+  if (gfs.write (g, path, text, strlen (text)) == -1 ||
+      (mode >= 0 && gfs.chmod (g, mode, path) == -1))
     return gerr (g, path);
   return 0;
 }
@@ -152,12 +205,12 @@ changes (guestfs_h *g, const char *image, const struct modify_opts *o)
     if (!path)
       return -1;
     abs = xasprintf ("/%s", path);
-    if (guestfs_exists (g, abs) == 0) {
+    if (gfs.exists (g, abs) == 0) {
       error ("remove %s: no such file or directory", abs);
       return -1;
     }
     info ("removing %s", abs);
-    if (guestfs_rm_rf (g, abs) == -1)
+    if (gfs.rm_rf (g, abs) == -1)
       return gerr (g, abs);
   }
   for (size_t i = 0; i < o->adds.len; ++i)
@@ -173,8 +226,8 @@ changes (guestfs_h *g, const char *image, const struct modify_opts *o)
     if (!text)
       return -1;
     info ("adding SSH keys to /root/.ssh/authorized_keys");
-    if (guestfs_mkdir_p (g, "/root/.ssh") == -1 ||
-        guestfs_chmod (g, 0700, "/root/.ssh") == -1)
+    if (gfs.mkdir_p (g, "/root/.ssh") == -1 ||
+        gfs.chmod (g, 0700, "/root/.ssh") == -1)
       return gerr (g, "/root/.ssh");
     if (write_file (g, "/root/.ssh/authorized_keys", text, 0600) == -1)
       return -1;
@@ -217,6 +270,10 @@ int
 modify_guestfs (const char *image, const char *overlay,
                 const struct modify_opts *o)
 {
+  const struct guestfs_add_drive_opts_argv drive = {
+    .bitmask = GUESTFS_ADD_DRIVE_OPTS_FORMAT_BITMASK,
+    .format = "qcow2",
+  };
   guestfs_h *g;
   int r = -1;
 
@@ -225,30 +282,30 @@ modify_guestfs (const char *image, const char *overlay,
            "--initramfs-add are done natively only", image);
     return -1;
   }
+  if (load_libguestfs (image) == -1)
+    return -1;
   info ("the root is not ext2/3/4: modifying through libguestfs "
         "(it boots an appliance: slow)");
-  g = guestfs_create ();
+  g = gfs.create ();
   if (!g) {
     error ("modify %s: guestfs_create failed", image);
     return -1;
   }
-  guestfs_set_error_handler (g, NULL, NULL);
+  gfs.set_error_handler (g, NULL, NULL);
   if (verbose) {
-    guestfs_set_verbose (g, 1);
-    guestfs_set_trace (g, 1);
+    gfs.set_verbose (g, 1);
+    gfs.set_trace (g, 1);
   }
-  if (guestfs_add_drive_opts (g, overlay,
-                              GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
-                              -1) == -1 ||
-      guestfs_launch (g) == -1)
+  if (gfs.add_drive_opts_argv (g, overlay, &drive) == -1 ||
+      gfs.launch (g) == -1)
     gerr (g, "start the appliance");
   else if (changes (g, image, o) == 0) {
-    if (guestfs_umount_all (g) == -1 || guestfs_shutdown (g) == -1)
+    if (gfs.umount_all (g) == -1 || gfs.shutdown (g) == -1)
       gerr (g, "write the changes");
     else
       r = 0;
   }
-  guestfs_close (g);
+  gfs.close (g);
   return r;
 }
 

@@ -22,13 +22,24 @@
 static volatile pid_t children[MAX_CHILDREN];
 /* The child leads a process group: signals go to the whole group. */
 static volatile bool group[MAX_CHILDREN];
+/* Ticks of 10 ms between SIGTERM and SIGKILL, and the program's name
+ * for the message when that is longer than the default.
+ */
+#define DEFAULT_CLEANUP_TICKS 200
+static volatile unsigned cleanup_ticks[MAX_CHILDREN];
+static char names[MAX_CHILDREN][32];
 
 static void
-register_child (pid_t pid, bool own_group)
+register_child (pid_t pid, bool own_group, unsigned cleanup_seconds,
+                const char *name)
 {
   for (size_t i = 0; i < MAX_CHILDREN; ++i)
     if (children[i] == 0) {
+      const char *base = strrchr (name, '/');
       group[i] = own_group;
+      cleanup_ticks[i] = cleanup_seconds ? cleanup_seconds * 100
+                                         : DEFAULT_CLEANUP_TICKS;
+      snprintf (names[i], sizeof names[i], "%s", base ? base + 1 : name);
       children[i] = pid;
       return;
     }
@@ -39,7 +50,7 @@ register_child (pid_t pid, bool own_group)
 void
 child_register (pid_t pid)
 {
-  register_child (pid, false);
+  register_child (pid, false, 0, "qemu-nbd");
 }
 
 /* The whole group when the child leads one (a child killed before its
@@ -75,31 +86,37 @@ child_kill_all (void)
       signal_child (i, SIGCONT);
       any = true;
     }
-  if (!any)
-    return;
-  /* Up to 2 seconds for a clean exit (qemu-nbd flushing, qemu quitting). */
-  for (int tries = 0; tries < 200; ++tries) {
+  /* Each child gets its cleanup time (qemu-nbd flushing, qemu quitting,
+   * mmdebstrap unmounting its chroot), then SIGKILL.
+   */
+  for (unsigned tick = 0; any; ++tick) {
     any = false;
     for (size_t i = 0; i < MAX_CHILDREN; ++i) {
       pid_t pid = children[i];
       if (pid <= 0)
         continue;
-      if (waitpid (pid, NULL, WNOHANG) == 0)
-        any = true;
-      else
+      if (waitpid (pid, NULL, WNOHANG) != 0)
         children[i] = 0;
+      else if (tick >= cleanup_ticks[i]) {
+        signal_child (i, SIGKILL);
+        waitpid (pid, NULL, 0);
+        children[i] = 0;
+      }
+      else {
+        if (tick == DEFAULT_CLEANUP_TICKS) {
+          /* write(2): this may run in a signal handler. */
+          static const char head[] = ": waiting for ";
+          static const char tail[] = " to clean up\n";
+          (void) !write (2, program_name, strlen (program_name));
+          (void) !write (2, head, sizeof head - 1);
+          (void) !write (2, names[i], strlen (names[i]));
+          (void) !write (2, tail, sizeof tail - 1);
+        }
+        any = true;
+      }
     }
-    if (!any)
-      return;
-    nanosleep (&ts, NULL);
-  }
-  for (size_t i = 0; i < MAX_CHILDREN; ++i) {
-    pid_t pid = children[i];
-    if (pid > 0) {
-      signal_child (i, SIGKILL);
-      waitpid (pid, NULL, 0);
-      children[i] = 0;
-    }
+    if (any)
+      nanosleep (&ts, NULL);
   }
 }
 
@@ -200,7 +217,8 @@ child_start (const char *const *argv, const struct child_opts *opts)
   /* Also from the parent, so that the group exists before any kill. */
   if (opts->own_group && !opts->new_session)
     setpgid (pid, pid);
-  register_child (pid, opts->own_group || opts->new_session);
+  register_child (pid, opts->own_group || opts->new_session,
+                  opts->cleanup_seconds, argv[0]);
   signals_undefer ();
   return pid;
 }

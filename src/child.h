@@ -21,6 +21,9 @@ struct child_opts {
   bool own_group;               /* a process group of its own, killed as a
                                    whole (tools that start workers of their
                                    own: mmdebstrap, debootstrap, make) */
+  unsigned cleanup_seconds;     /* time it gets after SIGTERM before SIGKILL
+                                   (0: 2 s; mmdebstrap unmounts and removes
+                                   its chroot) */
 };
 
 #define CHILD_OPTS_INIT { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 }
@@ -61,8 +64,9 @@ void child_unregister (pid_t pid);
  */
 size_t child_list_pids (pid_t *pids, size_t max);
 
-/* Send SIGTERM to every live child, give them a moment, then SIGKILL,
- * and reap them.  Safe to call from a signal handler.
+/* Send SIGTERM to every live child, give each its cleanup time (2 s
+ * unless it asked for more), then SIGKILL, and reap them.  Safe to
+ * call from a signal handler.
  */
 void child_kill_all (void);
 

@@ -17,6 +17,11 @@
 #include "in-target.h"
 #include "tempfiles.h"
 
+/* After SIGTERM a bootstrapper unmounts /proc, /sys and /dev from its
+ * chroot and removes it; killed sooner, it leaves them mounted.
+ */
+#define BOOTSTRAP_CLEANUP_SECONDS 60
+
 static enum base_cache_mode cache_mode = BASE_CACHE_USE;
 /* The base tarball of this process: in the cache or the working dir. */
 static char *base_path;
@@ -378,6 +383,7 @@ run_mmdebstrap (const struct profile *p, const struct base_spec *s, int fd)
   CLEANUP_FREE char *include = join (&s->include, ",");
   struct child_opts o = CHILD_OPTS_INIT;
   o.own_group = true;            /* its workers die with it */
+  o.cleanup_seconds = BOOTSTRAP_CLEANUP_SECONDS;
   pid_t pid;
   int status;
 
@@ -450,11 +456,18 @@ run_debootstrap (const struct profile *p, const struct base_spec *s, int fd)
   strv_add (&argv, s->suite);
   strv_add (&argv, root);
   strv_add (&argv, s->mirror);
-  if (child_run ((const char *const *) argv.v, NULL) == -1) {
+  {
+    struct child_opts d = CHILD_OPTS_INIT;
+    d.own_group = true;
+    d.cleanup_seconds = BOOTSTRAP_CLEANUP_SECONDS;
+    r = child_run ((const char *const *) argv.v, &d);
+  }
+  if (r == -1) {
     error ("bootstrapping Debian %s with debootstrap failed (its log: "
            "%s/debootstrap/debootstrap.log)", s->suite, root);
     goto out;
   }
+  r = -1;
   if (in_target_run_chroot (p, root) == -1)
     goto out;
   {

@@ -185,7 +185,9 @@ atomic_output_abort (struct atomic_output *out)
 }
 
 /* Remove the working directory with "rm -rf": fork and exec are safe in
- * a signal handler, a recursive walk with opendir is not.
+ * a signal handler, a recursive walk with opendir is not.  Never into
+ * another filesystem: a chroot killed with its /dev bind-mounted must
+ * not cost the host its device nodes.
  */
 static void
 remove_working_dir (void)
@@ -196,7 +198,8 @@ remove_working_dir (void)
     return;
   pid = fork ();
   if (pid == 0) {
-    execl ("/bin/rm", "rm", "-rf", "--", working_dir, (char *) NULL);
+    execl ("/bin/rm", "rm", "-rf", "--one-file-system", "--", working_dir,
+           (char *) NULL);
     _exit (127);
   }
   if (pid > 0)

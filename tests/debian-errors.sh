@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bad input for [rootfs] source = debootstrap: an unknown suite, an
 # unreachable mirror, a package that does not exist, a failing [run]
-# step, debootstrap without root.  Each fails with a clear message and
+# step, debootstrap without root, a build interrupted during the
+# bootstrap.  Each fails with a clear message and
 # leaves no output (and no cache entry).
 . "$top_srcdir/tests/functions.sh"
 requires mmdebstrap qemu-nbd
@@ -47,6 +48,46 @@ build_fails "security-mirror: 'not a url' is not a URL" \
 build_fails "no-such-package-mkvmimg|bootstrapping Debian bookworm failed" \
   --set rootfs.include=no-such-package-mkvmimg
 grep -q 'no-such-package-mkvmimg' "$tmp/err" || fail "the package is not named"
+
+# Interrupted during the bootstrap: mmdebstrap is given the time to
+# unmount /proc, /sys and /dev from its chroot and to remove it (killed
+# after 2 s, it used to leave them mounted).  TMPDIR puts its chroot
+# where this test can see it.
+mkdir "$tmp/tmpdir"
+TMPDIR="$tmp/tmpdir" $MKVMIMG build "$tmp/base.conf" -o "$tmp/int.img" \
+  > /dev/null 2> "$tmp/err" &
+bg=$!
+started=
+for i in $(seq 1200); do
+  if [ "$(id -u)" -eq 0 ]; then
+    grep -q " $tmp/tmpdir/mmdebstrap\.[^/ ]*/proc " /proc/self/mountinfo \
+      && started=yes
+  else
+    ls -d "$tmp/tmpdir"/mmdebstrap.* > /dev/null 2>&1 && started=yes
+  fi
+  [ -n "$started" ] && break
+  kill -0 $bg 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$started" ] || { cat "$tmp/err"; fail "mmdebstrap's chroot never appeared"; }
+sleep 1
+kill -TERM $bg
+st=0
+wait $bg || st=$?
+cat "$tmp/err"
+[ "$st" -eq 143 ] || fail "interrupted build: exit status $st, not 143"
+if grep " $tmp/" /proc/self/mountinfo; then
+  fail "mounts left behind"
+fi
+if ls -d "$tmp/tmpdir"/mmdebstrap.* 2>/dev/null; then
+  fail "mmdebstrap's chroot left behind"
+fi
+[ ! -e "$tmp/int.img" ] || fail "output left by the interrupted build"
+for env in /proc/[0-9]*/environ; do
+  if grep -qs "TMPDIR=$tmp/tmpdir" "$env"; then
+    fail "a process is left: $(tr '\0' ' ' < "${env%/environ}/cmdline")"
+  fi
+done
 
 # A failing [run] step: its output is shown, the build fails.
 cat >> "$tmp/base.conf" <<'EOS'

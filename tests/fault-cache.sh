@@ -33,7 +33,9 @@ cat > "$tmp/bin/mmdebstrap" <<EOS
 #!/bin/sh
 # Stand-in for mmdebstrap: the tarball on stdout, as --format=tar - does.
 # FAKE_MMDEBSTRAP: ok, fail (half, then exit 1), short (half, exit 0),
-# hold (half, then wait, with a worker process).
+# hold (half, then wait, with a worker process); slowclean (as hold, but
+# SIGTERM makes it take 3 s to remove its "chroot", as mmdebstrap
+# unmounts and removes its own).
 if [ "\$1" = --version ]; then echo "mmdebstrap 1.3.5 (test stand-in)"; exit 0; fi
 echo run >> "$tmp/bootstraps"
 case "\${FAKE_MMDEBSTRAP:-ok}" in
@@ -45,6 +47,11 @@ case "\${FAKE_MMDEBSTRAP:-ok}" in
         sleep 300 &
         echo \$\$ > "$tmp/held"
         read go < "$tmp/go" ;;
+  slowclean) head -c 4096 "$tmp/base.tar"
+        mkdir "\$TMPDIR/mmdebstrap.chroot"
+        trap 'sleep 3; rmdir "\$TMPDIR/mmdebstrap.chroot"; exit 1' TERM
+        echo \$\$ > "$tmp/held"
+        while :; do sleep 0.1; done ;;
 esac
 EOS
 chmod 0755 "$tmp/bin/mmdebstrap"
@@ -161,6 +168,25 @@ for sig in TERM INT; do
   no_stale "SIG$sig while bootstrapping"
   echo "ok: SIG$sig while bootstrapping leaves nothing"
 done
+
+# A bootstrap that needs more than the usual 2 s after SIGTERM to clean
+# up (mmdebstrap unmounting and removing a large chroot) gets that time,
+# and mkvmimg says why it waits.
+start_bg env FAKE_MMDEBSTRAP=slowclean $MKVMIMG build "$tmp/p.conf" \
+  -o "$tmp/out/disk.img"
+wait_for_file "$tmp/held"
+[ -d "$tmp/t/mmdebstrap.chroot" ] || fail "slow cleanup: no chroot made"
+kill -TERM "$bg_pid"
+bg_finish
+[ "$bg_rc" -eq 143 ] || { cat "$tmp/bg.log"; fail "slow cleanup: exit $bg_rc"; }
+grep -q '^mkvmimg: waiting for mmdebstrap to clean up$' "$tmp/bg.log" ||
+  { cat "$tmp/bg.log"; fail "slow cleanup: no message while waiting"; }
+[ ! -e "$tmp/t/mmdebstrap.chroot" ] ||
+  fail "slow cleanup: killed before it removed its chroot"
+no_entry "slow cleanup"
+assert_empty_dir "$tmp/out" "slow cleanup"
+no_stale "slow cleanup"
+echo "ok: a bootstrapper gets the time to clean up after SIGTERM"
 
 # A bootstrap that exits 0 with a tarball cut short between two entries:
 # no image without the rest of the root, and no entry that would fail

@@ -344,7 +344,7 @@ copy_all (struct copy *c)
   uint64_t pos = 0;
 
   while (pos < c->size) {
-    off_t data, hole;
+    off_t data, hole, start;
 
     data = lseek (c->fd, pos, SEEK_DATA);
     if (data == -1) {
@@ -359,7 +359,13 @@ copy_all (struct copy *c)
     }
     if ((uint64_t) data > c->size)
       data = c->size;
-    if (add_zero (c, pos, data - pos) == -1)
+    /* Whole blocks (pos is on a block boundary): the part of a block
+     * that lies in the hole is copied as the zeros it reads as, and
+     * never also zeroed.
+     */
+    start = (uint64_t) data < c->size
+      ? (off_t) ((uint64_t) data / c->block * c->block) : data;
+    if (add_zero (c, pos, start - pos) == -1)
       return -1;
     if ((uint64_t) data >= c->size)
       break;
@@ -371,15 +377,10 @@ copy_all (struct copy *c)
       }
       hole = c->size;
     }
-    /* Whole blocks: the hole's part of a block reads as zeros. */
-    if ((uint64_t) data / c->block * c->block > pos)
-      data = data / c->block * c->block;
-    else
-      data = pos;
     hole = (hole + c->block - 1) / c->block * c->block;
     if ((uint64_t) hole > c->size)
       hole = c->size;
-    if (copy_data (c, data, hole) == -1)
+    if (copy_data (c, start, hole) == -1)
       return -1;
     pos = hole;
     progress ("writing", pos, c->size);

@@ -699,6 +699,20 @@ looks_like_system (ext2_filsys fs)
   return false;
 }
 
+/* A kernel in /boot: Debian's vmlinuz-*, or an image named as some
+ * architecture's build names it (bzImage, Image, zImage).
+ */
+static bool
+is_kernel_name (const char *n)
+{
+  if (STRPREFIX (n, "vmlinuz"))
+    return true;
+  for (const struct arch *a = arch_next (NULL); a; a = arch_next (a))
+    if (STRPREFIX (n, a->kernel_name))
+      return true;
+  return false;
+}
+
 static int
 print_system (struct out *o, ext2_filsys fs, int partition)
 {
@@ -738,7 +752,7 @@ print_system (struct out *o, ext2_filsys fs, int partition)
   arr_begin (o, "kernels");
   for (size_t i = 0; i < boot.len; ++i) {
     const char *n = boot.v[i];
-    if (!STRPREFIX (n, "vmlinuz") && !STRPREFIX (n, "bzImage"))
+    if (!is_kernel_name (n))
       continue;
     CLEANUP_FREE char *path = xasprintf ("/boot/%s", n);
     CLEANUP_FREE char *rel = bzimage_release (fs, path);

@@ -14,6 +14,9 @@ mkdir -p root/etc root/boot root/lib/modules/9.9.9-test/kernel/drivers \
 printf 'PRETTY_NAME="Foreign Linux 1.0"\nNAME="Foreign"\nID=foreign\nVERSION_ID="1.0"\n' > root/etc/os-release
 echo foreignhost > root/etc/hostname
 echo notakernel > root/boot/vmlinuz-9.9.9-test
+# As a buildroot or kernel tree names an arm64 and an armhf kernel.
+echo notakernel > root/boot/Image
+echo notakernel > root/boot/zImage
 echo notaninitrd > root/boot/initrd.img-9.9.9-test
 echo x > root/lib/modules/9.9.9-test/kernel/drivers/a.ko
 echo x > root/lib/modules/9.9.9-test/kernel/drivers/b.ko.xz
@@ -53,7 +56,9 @@ check ()
   [ "$(jq -r '.partitions[1].uuid' "$j")" = "$(sfdisk --part-uuid disk.raw 2)" ] || fail "$j: partition uuid"
   [ "$(jq -r '.system.os_release.PRETTY_NAME' "$j")" = "Foreign Linux 1.0" ] || fail "$j: os-release"
   [ "$(jq -r '.system.hostname' "$j")" = foreignhost ] || fail "$j: hostname"
-  [ "$(jq -r '.system.kernels[0].path' "$j")" = /boot/vmlinuz-9.9.9-test ] || fail "$j: kernel"
+  [ "$(jq -r '[.system.kernels[].path] | sort | join(" ")' "$j")" = \
+    "/boot/Image /boot/vmlinuz-9.9.9-test /boot/zImage" ] ||
+    fail "$j: kernels $(jq -c '[.system.kernels[].path]' "$j")"
   [ "$(jq -r '.system.initrds[0].release' "$j")" = 9.9.9-test ] || fail "$j: initrd"
   [ "$(jq -r '.system.modules[0].count' "$j")" -eq 3 ] || fail "$j: module count"
   [ "$(jq -r '.system.modules[0].updates[0]' "$j")" = mine.ko ] || fail "$j: updates"

@@ -436,6 +436,7 @@ run_debootstrap (const struct profile *p, const struct base_spec *s, int fd)
   CLEANUP_FREE char *root = tmpdir_path ("debootstrap-root");
   struct child_opts o = CHILD_OPTS_INIT;
   o.own_group = true;            /* its workers die with it */
+  o.cleanup_seconds = BOOTSTRAP_CLEANUP_SECONDS;
   int r = -1;
 
   if (!root)
@@ -456,18 +457,11 @@ run_debootstrap (const struct profile *p, const struct base_spec *s, int fd)
   strv_add (&argv, s->suite);
   strv_add (&argv, root);
   strv_add (&argv, s->mirror);
-  {
-    struct child_opts d = CHILD_OPTS_INIT;
-    d.own_group = true;
-    d.cleanup_seconds = BOOTSTRAP_CLEANUP_SECONDS;
-    r = child_run ((const char *const *) argv.v, &d);
-  }
-  if (r == -1) {
+  if (child_run ((const char *const *) argv.v, &o) == -1) {
     error ("bootstrapping Debian %s with debootstrap failed (its log: "
            "%s/debootstrap/debootstrap.log)", s->suite, root);
     goto out;
   }
-  r = -1;
   if (in_target_run_chroot (p, root) == -1)
     goto out;
   {
